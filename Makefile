@@ -1,0 +1,31 @@
+# Set-up and pipeline. `make run` and `make test` work from a fresh clone with python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Reproducible corpus: timestamps come from the last commit of the sources, when there is one.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct -- corpus/sources 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/toolkit convert corpus/sources/*.txt -o corpus/tei
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check toolkit tests bench
+	$(BIN)/ruff format --check toolkit tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

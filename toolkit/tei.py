@@ -1,0 +1,602 @@
+"""Document <-> TEI P5: the namespace map, the one safe parser, the serializer.
+
+Inline markup is standoff inside the library (:class:`~toolkit.model.Span`) and nested elements
+only here. ``write_block`` nests spans into a container element; ``read_block`` reads them back.
+Nesting rule: spans sorted by (start, empty-first, longer-first), ties in list order (earlier =
+outer); an empty element (``pb``) at the edge of another element goes outside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from lxml import etree
+
+from .citations import archive
+from .errors import TEIError
+from .model import (
+    Application,
+    Attrs,
+    Block,
+    Change,
+    Citation,
+    Damage,
+    Document,
+    Header,
+    Language,
+    Level,
+    Range,
+    Responsibility,
+    SourceFile,
+    Span,
+)
+
+TEI_NS = "http://www.tei-c.org/ns/1.0"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+NSMAP = {None: TEI_NS}
+NS = {"tei": TEI_NS}
+T = f"{{{TEI_NS}}}"
+XML_ID = f"{{{XML_NS}}}id"
+XML_LANG = f"{{{XML_NS}}}lang"
+
+# Top-level text containers of a body; everything inside one is a span.
+BLOCK_TAGS = frozenset(
+    {"p", "head", "ab", "closer", "opener", "l", "item", "label", "trailer", "byline", "dateline"}
+)
+# Elements whose children are elements only: the serializer indents these and nothing else.
+STRUCTURAL = frozenset(
+    [
+        "TEI",
+        "teiHeader",
+        "fileDesc",
+        "titleStmt",
+        "respStmt",
+        "publicationStmt",
+        "sourceDesc",
+        "msDesc",
+        "msIdentifier",
+        "msContents",
+        "msItem",
+        "bibl",
+        "encodingDesc",
+        "appInfo",
+        "application",
+        "editorialDecl",
+        "profileDesc",
+        "abstract",
+        "creation",
+        "langUsage",
+        "revisionDesc",
+        "listPrefixDef",
+        "text",
+        "body",
+        "div",
+        "standOff",
+        "listPerson",
+        "person",
+        "listPlace",
+        "place",
+        "listOrg",
+        "org",
+        "note",
+    ]
+)
+NAME_TAGS = {"persName": "person", "placeName": "place", "orgName": "org"}
+_COMMENT = "!--"
+
+
+def parser() -> etree.XMLParser:
+    """The one safe parser: no entity expansion, no DTD loading, no network."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+
+
+def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
+    """Parse XML safely; malformed XML and declared entities raise :class:`TEIError`."""
+    try:
+        root = etree.fromstring(data, parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else None
+        raise TEIError(
+            "E201", f"malformed XML: {exc.msg}; fix the markup there", path, line
+        ) from None
+    tree = root.getroottree()
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise TEIError(
+            "E203",
+            "the DOCTYPE declares entities, which the toolkit never expands; "
+            "replace entity references with characters and remove the DOCTYPE",
+            path,
+        )
+    return tree
+
+
+def require_tei(tree: etree._ElementTree, path: str) -> etree._Element:
+    root = tree.getroot()
+    if root.tag != T + "TEI":
+        raise TEIError(
+            "E202",
+            f"the root element is {etree.QName(root).localname!r} in namespace "
+            f"{etree.QName(root).namespace or 'none'}; expected TEI in {TEI_NS}",
+            path,
+        )
+    if root.find("tei:text/tei:body", NS) is None:
+        raise TEIError("E202", "no text/body element: this is not a TEI document", path)
+    return root
+
+
+def serialize(tree: etree._ElementTree | etree._Element) -> bytes:
+    """UTF-8 with an XML declaration; structural elements indented, mixed content untouched."""
+    root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
+    _indent(root, 0)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
+
+
+def _indent(el: etree._Element, level: int) -> None:
+    if etree.QName(el).localname not in STRUCTURAL or len(el) == 0:
+        return
+    if (el.text and el.text.strip()) or any(c.tail and c.tail.strip() for c in el):
+        return  # mixed content: its white space is text
+    pad = "\n" + "  " * (level + 1)
+    el.text = pad
+    for child in el:
+        child.tail = pad
+        if isinstance(child.tag, str):
+            _indent(child, level + 1)
+    el[-1].tail = "\n" + "  " * level
+
+
+def E(tag: str, *children: etree._Element | str | None, **attrs: str | None) -> etree._Element:
+    """Build a TEI element: ``xml_id``/``xml_lang`` become ``xml:id``/``xml:lang``."""
+    el = etree.Element(T + tag, nsmap=NSMAP)
+    for key, value in attrs.items():
+        if value is not None:
+            el.set(_attr_name(key.replace("xml_", "xml:").replace("_", "-")), value)
+    for child in children:
+        if child is None:
+            continue
+        if isinstance(child, str):
+            _append_text(el, child)
+        else:
+            el.append(child)
+    return el
+
+
+def _attr_name(name: str) -> str:
+    if name.startswith("xml:"):
+        return f"{{{XML_NS}}}{name[4:]}"
+    return name
+
+
+def _attr_key(name: str) -> str:
+    if name.startswith(f"{{{XML_NS}}}"):
+        return "xml:" + name.split("}", 1)[1]
+    return name
+
+
+def _append_text(el: etree._Element, text: str) -> None:
+    if not text:
+        return
+    if len(el):
+        el[-1].tail = (el[-1].tail or "") + text
+    else:
+        el.text = (el.text or "") + text
+
+
+# --- blocks and spans -------------------------------------------------------------------------
+
+
+def canonical(spans: Iterable[Span]) -> list[Span]:
+    """Spans in nesting order (stable: ties keep their given order)."""
+    return sorted(spans, key=lambda s: (s.block, s.start, s.start != s.end, -s.end))
+
+
+def check_nesting(spans: Sequence[Span]) -> None:
+    """Raise ValueError when two spans of a block cross (neither contains the other)."""
+    stack: list[Span] = []
+    for span in canonical(spans):
+        while stack and not _contains(stack[-1], span):
+            top = stack.pop()
+            if span.block == top.block and top.start < span.start < top.end < span.end:
+                raise ValueError(f"spans cross: {top} and {span}")
+        if span.start != span.end:
+            stack.append(span)
+
+
+def _contains(outer: Span, inner: Span) -> bool:
+    if outer.block != inner.block or outer.start == outer.end:
+        return False
+    if not (outer.start <= inner.start and inner.end <= outer.end):
+        return False
+    return not (inner.start == inner.end == outer.end)
+
+
+def write_block(el: etree._Element, text: str, spans: Sequence[Span]) -> None:
+    """Replace ``el``'s content with ``text`` and ``spans`` (offsets into ``text``) nested."""
+    for child in list(el):
+        el.remove(child)
+    el.text = None
+    stack: list[tuple[etree._Element, Span | None]] = [(el, None)]
+    pos = 0
+    for span in canonical(spans):
+        while stack[-1][1] is not None and not _contains(stack[-1][1], span):  # type: ignore[arg-type]
+            node, open_span = stack.pop()
+            assert open_span is not None
+            _append_text(node, text[pos : open_span.end])
+            pos = open_span.end
+        if span.start < pos:
+            raise ValueError(f"span {span} crosses an element boundary")
+        _append_text(stack[-1][0], text[pos : span.start])
+        pos = span.start
+        if span.tag == _COMMENT:
+            child: etree._Element = etree.Comment(span.get("text") or "")
+        else:
+            child = etree.SubElement(stack[-1][0], T + span.tag)
+            for key, value in span.attrs:
+                child.set(_attr_name(key), value)
+        if span.tag == _COMMENT:
+            stack[-1][0].append(child)
+        if span.start != span.end:
+            stack.append((child, span))
+    while len(stack) > 1:
+        node, open_span = stack.pop()
+        assert open_span is not None
+        _append_text(node, text[pos : open_span.end])
+        pos = open_span.end
+    _append_text(el, text[pos:])
+
+
+def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
+    """``el``'s text and its descendants as spans (canonical order)."""
+    parts: list[str] = []
+    found: list[list] = []
+    length = 0
+
+    def walk(node: etree._Element) -> None:
+        nonlocal length
+        if node.text:
+            parts.append(node.text)
+            length += len(node.text)
+        for child in node:
+            if isinstance(child.tag, str) and child.tag.startswith(T):
+                attrs = tuple((_attr_key(k), v) for k, v in child.attrib.items())
+                record = [block, length, None, child.tag[len(T) :], attrs]
+                found.append(record)
+                walk(child)
+                record[2] = length
+            elif isinstance(child, etree._Comment):
+                found.append([block, length, length, _COMMENT, (("text", child.text or ""),)])
+            elif isinstance(child.tag, str):
+                raise TEIError(
+                    "E204",
+                    f"element {child.tag} outside the TEI namespace inside a text block "
+                    f"(line {child.sourceline}); the toolkit keeps body markup in TEI only",
+                )
+            if child.tail:
+                parts.append(child.tail)
+                length += len(child.tail)
+
+    walk(el)
+    return "".join(parts), canonical(Span(b, s, e, t, a) for b, s, e, t, a in found)
+
+
+def iter_blocks(body: etree._Element) -> Iterator[etree._Element]:
+    """The top-level text containers of a body, in document order, at any depth."""
+    for el in body.iter(etree.Element):
+        if etree.QName(el).localname in BLOCK_TAGS and not any(
+            etree.QName(a).localname in BLOCK_TAGS for a in el.iterancestors(etree.Element)
+        ):
+            yield el
+
+
+# --- Document -> TEI ----------------------------------------------------------------------------
+
+
+def to_tei(doc: Document) -> etree._Element:
+    """The TEI tree of ``doc``."""
+    h = doc.header
+    root = E("TEI", xml_id=doc.id, xml_lang=h.language)
+    root.append(
+        E("teiHeader", _file_desc(h), _encoding_desc(h), _profile_desc(h), _revision_desc(h))
+    )
+    body = E("body")
+    for i, block in enumerate(doc.blocks):
+        el = etree.SubElement(body, T + block.kind)
+        for key, value in block.attrs:
+            el.set(_attr_name(key), value)
+        write_block(el, block.text, [s for s in doc.spans if s.block == i])
+    root.append(E("text", body))
+    return root
+
+
+def _file_desc(h: Header) -> etree._Element:
+    title_stmt = E("titleStmt", E("title", h.title))
+    for translator in h.translators:
+        title_stmt.append(
+            E("respStmt", E("resp", "translation"), E("persName", translator), xml_id=None)
+        )
+    for r in h.responsibilities:
+        name = E("name", r.name, type="software") if r.software else E("persName", r.name)
+        title_stmt.append(E("respStmt", E("resp", r.resp), name, xml_id=r.id))
+    publication = E(
+        "publicationStmt",
+        E(
+            "p",
+            "Working file of a toolkit corpus, generated from a plain-text capture; not published.",
+        ),
+    )
+    source_desc = E("sourceDesc")
+    if h.archival is not None and h.archival.repository:
+        source_desc.append(_ms_desc(h.archival, h.original_language, h.languages))
+    source_desc.append(_bibl(h))
+    return E("fileDesc", title_stmt, publication, source_desc)
+
+
+def citation_ms_identifier(c: Citation) -> etree._Element:
+    """``msIdentifier`` for a reference: place, repository, typed ``idno`` s in citation order."""
+    entry = archive(c.repository)
+    ident = E("msIdentifier")
+    if entry:
+        ident.append(E("country", entry.country, key=entry.country_code))
+        ident.append(E("settlement", entry.settlement))
+        ident.append(E("repository", E("choice", E("expan", entry.name), E("abbr", entry.key))))
+    else:
+        ident.append(E("repository", E("abbr", c.repository)))
+    shelfmark = E("idno", type="shelfmark")
+    for level in c.levels:
+        shelfmark.append(E("idno", level.value, type=level.unit))
+    if len(shelfmark):
+        ident.append(shelfmark)
+    ident.append(E("altIdentifier", E("idno", c.raw, type="verbatim"), type="cited"))
+    return ident
+
+
+def citation_range(r: Range) -> etree._Element:
+    if r.unit == "folio":
+        return E("locus", r.start + ("-" + r.end if r.end else ""), **_from_to(r))
+    return E("citedRange", unit=r.unit, **_from_to(r))
+
+
+def _from_to(r: Range) -> dict[str, str | None]:
+    return {"from": r.start, "to": r.end or r.start}
+
+
+def _ms_desc(c: Citation, original: str | None, languages: Sequence[Language]) -> etree._Element:
+    item = E("msItem")
+    if c.range is not None:
+        item.append(citation_range(c.range))
+    if original:
+        name = next((lang.name for lang in languages if lang.ident == original), original)
+        item.append(E("textLang", name, mainLang=original))
+    ms = E("msDesc", citation_ms_identifier(c))
+    if len(item):
+        ms.append(E("msContents", item))
+    return ms
+
+
+def _bibl(h: Header) -> etree._Element:
+    bibl = E("bibl", type="source")
+    bibl.append(E("title", h.surrogate_title or h.title))
+    if h.author:
+        bibl.append(E("author", h.author))
+    for translator in h.translators:
+        bibl.append(E("editor", translator, role="translator"))
+    if h.publisher:
+        bibl.append(E("publisher", h.publisher))
+    if h.date:
+        bibl.append(E("date", h.date_text or h.date, when=h.date, type="document"))
+    if h.updated:
+        bibl.append(E("date", h.updated, when=h.updated, type="updated"))
+    if h.series:
+        bibl.append(E("series", E("title", h.series, type="breadcrumb")))
+    if h.url:
+        bibl.append(E("idno", h.url, type="URI"))
+    if h.citation:
+        bibl.append(E("note", h.citation, type="citation"))
+    for item in h.contents:
+        bibl.append(E("note", item, type="contents"))
+    s = h.source
+    bibl.append(E("idno", s.name, type="filename"))
+    bibl.append(E("idno", s.sha256, type="SHA-256"))
+    bibl.append(E("note", s.encoding, type="encoding"))
+    bibl.append(E("note", s.format, type="captureFormat"))
+    if s.damage:
+        items = [E("item", d.text, n=f"{d.line}:{d.column}") for d in s.damage]
+        bibl.append(
+            E(
+                "note",
+                "The capture lost characters before it reached the toolkit (shown as ? or U+FFFD); "
+                "they are not restored. Damaged tokens, by source line:column:",
+                E("list", *items),
+                type="damage",
+            )
+        )
+    return bibl
+
+
+def _encoding_desc(h: Header) -> etree._Element:
+    apps = E("appInfo")
+    for app in h.applications:
+        apps.append(
+            E(
+                "application",
+                E("label", app.label),
+                ident=app.ident,
+                version=app.version,
+                xml_id=app.ident,
+            )
+        )
+    decl = E("editorialDecl", *(E("p", d) for d in h.decisions or ("No normalization.",)))
+    prefix = E(
+        "listPrefixDef",
+        E(
+            "prefixDef",
+            E("p", "auth:ID points to the entry ID of the corpus authority file."),
+            ident="auth",
+            matchPattern="([A-Za-z0-9_.-]+)",
+            replacementPattern="../authority.xml#$1",
+        ),
+    )
+    return E("encodingDesc", apps, decl, prefix)
+
+
+def _profile_desc(h: Header) -> etree._Element:
+    profile = E("profileDesc")
+    if h.abstract:
+        profile.append(E("abstract", E("p", h.abstract)))
+    if h.date:
+        profile.append(E("creation", E("date", h.date_text or h.date, when=h.date)))
+    if h.languages:
+        profile.append(
+            E("langUsage", *(E("language", lang.name, ident=lang.ident) for lang in h.languages))
+        )
+    return profile
+
+
+def _revision_desc(h: Header) -> etree._Element:
+    return E("revisionDesc", *(E("change", c.text, when=c.when, who=c.who) for c in h.changes))
+
+
+# --- TEI -> Document ----------------------------------------------------------------------------
+
+
+def from_tei(root: etree._Element) -> Document:
+    """Read a toolkit TEI tree back; the inverse of :func:`to_tei`."""
+    body = root.find("tei:text/tei:body", NS)
+    blocks: list[Block] = []
+    spans: list[Span] = []
+    for i, el in enumerate(iter_blocks(body) if body is not None else ()):
+        text, block_spans = read_block(el, i)
+        attrs = tuple((_attr_key(k), v) for k, v in el.attrib.items())
+        blocks.append(Block(etree.QName(el).localname, text, attrs))
+        spans.extend(block_spans)
+    return Document(
+        id=root.get(XML_ID, ""), header=read_header(root), blocks=tuple(blocks), spans=tuple(spans)
+    )
+
+
+def _t(root: etree._Element, path: str) -> str | None:
+    el = root.find(path, NS)
+    if el is None:
+        return None
+    return "".join(el.itertext())
+
+
+def read_header(root: etree._Element) -> Header:
+    h = root.find("tei:teiHeader", NS)
+    if h is None:
+        raise TEIError("E202", "no teiHeader: this is not a TEI document")
+    fd = "tei:fileDesc/"
+    bibl = h.find(fd + "tei:sourceDesc/tei:bibl[@type='source']", NS)
+    b = bibl if bibl is not None else etree.Element(T + "bibl")
+    translators = tuple(
+        "".join(r.find("tei:persName", NS).itertext())
+        for r in h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS)
+        if r.get(XML_ID) is None and r.findtext("tei:resp", namespaces=NS) == "translation"
+    )
+    responsibilities = tuple(
+        Responsibility(
+            id=r.get(XML_ID),
+            resp=r.findtext("tei:resp", default="", namespaces=NS),
+            name="".join(r[1].itertext()),
+            software=etree.QName(r[1]).localname == "name",
+        )
+        for r in h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS)
+        if r.get(XML_ID) is not None
+    )
+    damage = tuple(
+        Damage(int(it.get("n").split(":")[0]), int(it.get("n").split(":")[1]), it.text or "")
+        for it in b.iterfind("tei:note[@type='damage']/tei:list/tei:item", NS)
+    )
+    source = SourceFile(
+        name=b.findtext("tei:idno[@type='filename']", default="", namespaces=NS),
+        sha256=b.findtext("tei:idno[@type='SHA-256']", default="", namespaces=NS),
+        encoding=b.findtext("tei:note[@type='encoding']", default="", namespaces=NS),
+        format=b.findtext("tei:note[@type='captureFormat']", default="", namespaces=NS),
+        damage=damage,
+    )
+    doc_date = b.find("tei:date[@type='document']", NS)
+    updated = b.find("tei:date[@type='updated']", NS)
+    text_lang = h.find(fd + "tei:sourceDesc/tei:msDesc/tei:msContents/tei:msItem/tei:textLang", NS)
+    decisions = tuple(
+        "".join(p.itertext()) for p in h.iterfind("tei:encodingDesc/tei:editorialDecl/tei:p", NS)
+    )
+    return Header(
+        title=_t(h, fd + "tei:titleStmt/tei:title") or "",
+        source=source,
+        language=root.get(XML_LANG, "und"),
+        languages=tuple(
+            Language(el.get("ident", ""), "".join(el.itertext()))
+            for el in h.iterfind("tei:profileDesc/tei:langUsage/tei:language", NS)
+        ),
+        date=doc_date.get("when") if doc_date is not None else None,
+        date_text=doc_date.text if doc_date is not None else None,
+        surrogate_title=b.findtext("tei:title", namespaces=NS),
+        publisher=b.findtext("tei:publisher", namespaces=NS),
+        author=b.findtext("tei:author", namespaces=NS),
+        updated=updated.get("when") if updated is not None else None,
+        url=b.findtext("tei:idno[@type='URI']", namespaces=NS),
+        citation=b.findtext("tei:note[@type='citation']", namespaces=NS),
+        archival=_read_citation(h.find(fd + "tei:sourceDesc/tei:msDesc", NS)),
+        original_language=text_lang.get("mainLang") if text_lang is not None else None,
+        translators=translators,
+        abstract=_t(h, "tei:profileDesc/tei:abstract/tei:p"),
+        series=b.findtext("tei:series/tei:title", namespaces=NS),
+        contents=tuple(n.text or "" for n in b.iterfind("tei:note[@type='contents']", NS)),
+        decisions=() if decisions == ("No normalization.",) else decisions,
+        responsibilities=responsibilities,
+        applications=tuple(
+            Application(a.get("ident", ""), a.get("version", ""), a.findtext("tei:label", "", NS))
+            for a in h.iterfind("tei:encodingDesc/tei:appInfo/tei:application", NS)
+        ),
+        changes=tuple(
+            Change(c.get("when", ""), c.get("who", ""), "".join(c.itertext()))
+            for c in h.iterfind("tei:revisionDesc/tei:change", NS)
+        ),
+    )
+
+
+def _read_citation(ms: etree._Element | None) -> Citation | None:
+    if ms is None:
+        return None
+    ident = ms.find("tei:msIdentifier", NS)
+    repo = ident.findtext("tei:repository//tei:abbr", namespaces=NS) if ident is not None else None
+    levels = tuple(
+        Level(i.get("type", ""), i.text or "")
+        for i in ms.iterfind("tei:msIdentifier/tei:idno[@type='shelfmark']/tei:idno", NS)
+    )
+    rng = None
+    locus = ms.find("tei:msContents/tei:msItem/tei:locus", NS)
+    if locus is not None:
+        rng = Range("folio", locus.get("from", ""), _range_end(locus))
+    cited = ms.find("tei:msContents/tei:msItem/tei:citedRange", NS)
+    if cited is not None:
+        rng = Range(cited.get("unit", "page"), cited.get("from", ""), _range_end(cited))
+    raw = _t(ms, "tei:msIdentifier/tei:altIdentifier/tei:idno[@type='verbatim']") or ""
+    return Citation(raw=raw, repository=repo, levels=levels, range=rng)
+
+
+def _range_end(el: etree._Element) -> str | None:
+    to = el.get("to")
+    return None if to == el.get("from") else to
+
+
+def attrs_of(el: etree._Element) -> Attrs:
+    return tuple((_attr_key(k), v) for k, v in el.attrib.items())
+
+
+_NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def ncname(text: str) -> str:
+    """A valid ``xml:id`` made from ``text``."""
+    name = _NCNAME_BAD.sub("-", text).strip("-") or "doc"
+    return name if re.match(r"[A-Za-z_]", name) else "d-" + name

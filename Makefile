@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/toolkit convert corpus/sources/*.txt -o corpus/tei
+	$(BIN)/toolkit tag corpus/tei --authority corpus/authority.xml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

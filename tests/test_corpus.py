@@ -12,12 +12,16 @@ from toolkit.cli import main
 from toolkit.tei import NS, parse_bytes
 
 TEI_DIR = ROOT / "corpus" / "tei"
+AUTHORITY = ROOT / "corpus" / "authority.xml"
 
 
-def _epoch_of(path) -> str:
+def _epochs_of(path) -> list[str]:
+    """The moments of the file's recorded runs (conversion, tagging)."""
     root = parse_bytes(path.read_bytes()).getroot()
-    when = root.find(".//tei:revisionDesc/tei:change", NS).get("when")
-    return str(calendar.timegm(time.strptime(when, "%Y-%m-%dT%H:%M:%SZ")))
+    return [
+        str(calendar.timegm(time.strptime(c.get("when"), "%Y-%m-%dT%H:%M:%SZ")))
+        for c in root.iterfind(".//tei:revisionDesc/tei:change", NS)
+    ]
 
 
 def test_committed_tei_is_fresh(tmp_path):
@@ -26,12 +30,12 @@ def test_committed_tei_is_fresh(tmp_path):
     assert [p.stem for p in committed] == [p.stem for p in sources]
     for path in committed:
         src = ROOT / "corpus" / "sources" / f"{path.stem}.txt"
-        result = CliRunner().invoke(
-            main,
-            ["convert", str(src), "-o", str(tmp_path)],
-            env={"SOURCE_DATE_EPOCH": _epoch_of(path)},
-        )
-        assert result.exit_code == 0, result.output
+        epochs = _epochs_of(path)
+        steps = [["convert", str(src), "-o", str(tmp_path)]]
+        steps.append(["tag", str(tmp_path / path.name), "--authority", str(AUTHORITY)])
+        for step, epoch in zip(steps, epochs, strict=True):
+            result = CliRunner().invoke(main, step, env={"SOURCE_DATE_EPOCH": epoch})
+            assert result.exit_code == 0, result.output
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), (
             f"{path} is stale: run `make run` and commit corpus/"
         )

@@ -75,6 +75,89 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
     _finish(len(sources), failed, "converted")
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
+    help="Write OUTDIR/<name>.xml; without it the inputs are rewritten in place (atomically).",
+)  # fmt: skip
+@click.option(
+    "--authority", type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("corpus/authority.xml"), show_default=True, help="The TEI authority file.",
+)  # fmt: skip
+@click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes for the model (spaCy n_process).")  # fmt: skip
+@click.option("--update-authority", is_flag=True,
+              help="Add the unreviewed candidates to the authority file for review.")  # fmt: skip
+def tag(
+    inputs: tuple[Path, ...],
+    outdir: Path | None,
+    authority: Path,
+    model: str | None,
+    jobs: int,
+    update_authority: bool,
+) -> None:
+    """Tag persons, places and organizations in TEI files.
+
+    INPUT is a TEI file or a folder of them (*.xml). Every tag gets @ref to the authority
+    entry (or to an unreviewed candidate) and @resp naming the software that made it.
+
+    \b
+    Example:
+      toolkit tag corpus/tei --authority corpus/authority.xml
+    """
+    from .authority import add_candidates, parse_authority
+    from .entities import load_pipeline
+    from .files import expand
+    from .provenance import timestamp
+    from .tagging import file_sha256, tag_files
+
+    now = _timestamp(timestamp)
+    try:
+        authority_data = authority.read_bytes()
+        auth = parse_authority(authority_data, str(authority))
+        nlp, info = load_pipeline(model, auth)
+    except OSError as exc:
+        raise click.ClickException(
+            f"{authority}: [E305] cannot read the authority file ({exc.strerror}); "
+            "pass --authority FILE"
+        ) from None
+    except ToolkitError as exc:
+        raise click.ClickException(str(exc)) from None
+    paths = list(expand(inputs))
+    failed = 0
+    candidates = {}
+    for result in tag_files(
+        paths, nlp, info, auth, now=now, authority_sha256=file_sha256(authority_data),
+        n_process=jobs,
+    ):  # fmt: skip
+        if result.error is not None:
+            _fail(result.error)
+            failed += 1
+            continue
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        target = outdir / result.path.name if outdir else result.path
+        if result.data is not None:
+            atomic_write(target, result.data)
+        elif outdir:
+            atomic_write(target, result.path.read_bytes())
+        c = result.counts
+        state = "tagged" if result.data is not None else "unchanged"
+        click.echo(
+            f"{result.path} -> {target}: {state}; persName {c['persName']}, "
+            f"placeName {c['placeName']}, orgName {c['orgName']}, candidates {c['candidates']}"
+        )
+        candidates.update({e.id: e for e in result.candidates})
+    if update_authority and candidates:
+        data, added = add_candidates(authority_data, candidates.values(), str(authority))
+        if added:
+            atomic_write(authority, data)
+        click.echo(f"{authority}: {added} candidate(s) added for review")
+    _finish(len(paths), failed, "tagged")
+
+
 def _timestamp(fn) -> str:  # type: ignore[no-untyped-def]
     try:
         return fn()

@@ -59,7 +59,7 @@ def tei_file(tmp_path: Path, body: str, name: str = "doc.txt") -> Path:
 
 
 def run_tag(nlp, authority, paths):
-    return list(tag_files(paths, nlp, INFO, authority, now=NOW, authority_sha256="0" * 64, chunk=2))
+    return list(tag_files(paths, nlp, INFO, authority, now=NOW, authority_sha256="0" * 64))
 
 
 def names(path: Path) -> list[tuple[str, str, str | None, str | None]]:

@@ -37,13 +37,21 @@ def main() -> None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "-o", "--outdir", type=click.Path(path_type=Path, file_okay=False), default=Path("corpus/tei"),
-    show_default=True, help="Folder for OUTDIR/<source stem>.xml.",
-)  # fmt: skip
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("corpus/tei"),
+    show_default=True,
+    help="Folder for OUTDIR/<source stem>.xml.",
+)
 @click.option(
-    "--format", "fmt", type=click.Choice(["auto", "wilson", "web", "plain"]), default="auto",
-    show_default=True, help="Source shape; auto detects it.",
-)  # fmt: skip
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "wilson", "web", "plain"]),
+    default="auto",
+    show_default=True,
+    help="Source shape; auto detects it.",
+)
 @click.option("--encoding", help="Force a text encoding (e.g. cp1251) instead of detecting it.")
 def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | None) -> None:
     """Convert source texts into TEI with a full header.
@@ -78,18 +86,31 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "-o", "--outdir", type=click.Path(path_type=Path, file_okay=False),
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path, file_okay=False),
     help="Write OUTDIR/<name>.xml; without it the inputs are rewritten in place (atomically).",
-)  # fmt: skip
+)
 @click.option(
-    "--authority", type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("corpus/authority.xml"), show_default=True, help="The TEI authority file.",
-)  # fmt: skip
+    "--authority",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("corpus/authority.xml"),
+    show_default=True,
+    help="The TEI authority file.",
+)
 @click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes for the model (spaCy n_process).")  # fmt: skip
-@click.option("--update-authority", is_flag=True,
-              help="Add the unreviewed candidates to the authority file for review.")  # fmt: skip
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes for the model (spaCy n_process).",
+)
+@click.option(
+    "--update-authority",
+    is_flag=True,
+    help="Add the unreviewed candidates to the authority file for review.",
+)
 def tag(
     inputs: tuple[Path, ...],
     outdir: Path | None,
@@ -129,9 +150,14 @@ def tag(
     failed = 0
     candidates = {}
     for result in tag_files(
-        paths, nlp, info, auth, now=now, authority_sha256=file_sha256(authority_data),
+        paths,
+        nlp,
+        info,
+        auth,
+        now=now,
+        authority_sha256=file_sha256(authority_data),
         n_process=jobs,
-    ):  # fmt: skip
+    ):
         if result.error is not None:
             _fail(result.error)
             failed += 1
@@ -156,6 +182,123 @@ def tag(
             atomic_write(authority, data)
         click.echo(f"{authority}: {added} candidate(s) added for review")
     _finish(len(paths), failed, "tagged")
+
+
+@main.command()
+@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
+@click.option(
+    "--authority",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("corpus/authority.xml"),
+    show_default=True,
+    help="The TEI authority file.",
+)
+def evaluate(gold: Path, model: str | None, authority: Path) -> None:
+    """Score the raw model and the toolkit's pipeline on IOB gold data (P, R, F1 per type).
+
+    \b
+    Example:
+      toolkit evaluate ../shared/eval/ehri-ner-en/ehri_en.txt
+    """
+    from .authority import parse_authority
+    from .entities import load_pipeline, raw_entities, toolkit_entities
+    from .evaluation import evaluate as run_evaluation
+    from .evaluation import read_iob, report
+
+    try:
+        auth = parse_authority(authority.read_bytes(), str(authority))
+        raw_nlp, info = load_pipeline(model, None)
+        tk_nlp, _ = load_pipeline(model, auth)
+    except OSError as exc:
+        raise click.ClickException(f"{authority}: [E305] cannot read ({exc.strerror})") from None
+    except ToolkitError as exc:
+        raise click.ClickException(str(exc)) from None
+    sentences = read_iob(gold.read_text(encoding="utf-8"))
+    results = run_evaluation(
+        sentences,
+        {
+            "raw": lambda texts: raw_entities(raw_nlp, texts),
+            "toolkit": lambda texts: toolkit_entities(tk_nlp, texts),
+        },
+    )
+    click.echo(f"{gold}: {len(sentences)} sentences; model {info.name} {info.version}")
+    click.echo(report(results))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="One problem a line, or a JSON list.",
+)
+@click.option(
+    "--schema",
+    type=click.Path(exists=True, dir_okay=False),
+    help="RELAX NG schema instead of the packaged toolkit.rng.",
+)
+@click.option(
+    "--schematron",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Schematron rules instead of the packaged toolkit.sch.",
+)
+@click.option(
+    "--tei-all",
+    "tei_all",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also check against a full TEI schema, e.g. tei_all.rng (jing if installed).",
+)
+@click.option(
+    "--authority",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Authority file for auth: references (default: from each file's prefixDef).",
+)
+def validate(
+    paths: tuple[Path, ...],
+    fmt: str,
+    schema: str | None,
+    schematron: str | None,
+    tei_all: str | None,
+    authority: str | None,
+) -> None:
+    """Check TEI files against the project's RELAX NG and Schematron schemas.
+
+    PATH is a file or a folder (all *.xml inside). Prints PATH:LINE:COL: error|warning [CODE]
+    message; exits 0 when there is no error, 1 when there is any, 2 on a usage error.
+
+    \b
+    Example:
+      toolkit validate corpus/tei --tei-all ../shared/schemas/tei_all.rng
+    """
+    import json
+
+    from .files import expand
+    from .validate import tei_all_problems, validate_files
+
+    files = list(expand(paths))
+    problems = []
+    for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
+        problems += found
+        if fmt == "text":
+            for problem in found:
+                click.echo(str(problem))
+    if tei_all:
+        extra = tei_all_problems(files, tei_all)
+        problems += extra
+        if fmt == "text":
+            for problem in extra:
+                click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if fmt == "json":
+        click.echo(json.dumps([p.to_dict() for p in problems], indent=1, ensure_ascii=False))
+    else:
+        click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    sys.exit(1 if errors else 0)
 
 
 def _timestamp(fn) -> str:  # type: ignore[no-untyped-def]

@@ -229,3 +229,15 @@ def clean(text: str, start: int, end: int) -> tuple[int, int] | None:
     if not any(ch.isalpha() for ch in surface):
         return None
     return start, end
+
+
+def raw_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str]]]:
+    """The model's entities as they are, mapped to the three types (the evaluation baseline)."""
+    for doc in nlp.pipe(texts, batch_size=256):
+        yield [(e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS]
+
+
+def toolkit_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str]]]:
+    """The toolkit's mentions (authority matches, cleaned model entities)."""
+    for doc in nlp.pipe(texts, batch_size=256):
+        yield [(m.start, m.end, m.type) for m in mentions_of(doc)]

@@ -26,11 +26,27 @@ from .tei import canonical, ncname
 FORMATS = ("auto", "wilson", "web", "plain")
 
 LANGUAGE_CODES = {
-    "albanian": "sq", "arabic": "ar", "bulgarian": "bg", "chinese": "zh", "czech": "cs",
-    "english": "en", "french": "fr", "german": "de", "hungarian": "hu", "italian": "it",
-    "japanese": "ja", "korean": "ko", "mongolian": "mn", "polish": "pl", "romanian": "ro",
-    "russian": "ru", "serbian": "sr", "spanish": "es", "ukrainian": "uk", "vietnamese": "vi",
-}  # fmt: skip
+    "albanian": "sq",
+    "arabic": "ar",
+    "bulgarian": "bg",
+    "chinese": "zh",
+    "czech": "cs",
+    "english": "en",
+    "french": "fr",
+    "german": "de",
+    "hungarian": "hu",
+    "italian": "it",
+    "japanese": "ja",
+    "korean": "ko",
+    "mongolian": "mn",
+    "polish": "pl",
+    "romanian": "ro",
+    "russian": "ru",
+    "serbian": "sr",
+    "spanish": "es",
+    "ukrainian": "uk",
+    "vietnamese": "vi",
+}
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -54,10 +70,22 @@ _DATE_MDY = re.compile(r"\b([A-Z][a-z]+)\.? (\d{1,2}), (\d{4})\b")
 _DATE_DMY = re.compile(r"\b(\d{1,2}) ([A-Z][a-z]+)\.? (\d{4})\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _WILSON_LABELS = (
-    "Citation", "Summary", "Original Language", "Contents", "Credits", "Original Archive",
-    "Source", "Rights", "Associated People & Organizations", "Associated Places",
-    "Subjects Discussed", "Language", "Document Information", "Authors", "Collection",
-)  # fmt: skip
+    "Citation",
+    "Summary",
+    "Original Language",
+    "Contents",
+    "Credits",
+    "Original Archive",
+    "Source",
+    "Rights",
+    "Associated People & Organizations",
+    "Associated Places",
+    "Subjects Discussed",
+    "Language",
+    "Document Information",
+    "Authors",
+    "Collection",
+)
 _LABEL_RE = re.compile(r"^(" + "|".join(re.escape(x) for x in _WILSON_LABELS) + r"):\s*(.*)$", re.S)
 _CONTENTS_ITEM = re.compile(r"^(Translation|Transcript|Original Scan|Original|Scan)\b.{0,40}$")
 _URL = re.compile(r"<?(https?://[^\s<>]+?)>?(?=[\s.,;]*$|\s)")

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,42 +98,63 @@ def tag_files(
     *,
     now: str,
     authority_sha256: str,
-    chunk: int = 64,
     n_process: int = 1,
     batch_size: int = 256,
 ) -> Iterator[TagResult]:
-    """Tag files ``chunk`` at a time: all their blocks go through one ``nlp.pipe`` stream."""
+    """Tag files in order through one ``nlp.pipe`` stream over all their blocks.
+
+    Files are read lazily as the model asks for more text and written back as soon as their
+    last block is done, so only the files in flight (about ``batch_size * n_process`` blocks)
+    are held in memory, and a process pool (``n_process``) is started once.
+    """
     from .entities import find_mentions
 
-    iterator = iter(paths)
-    while batch := list(islice(iterator, chunk)):
-        prepared: list[_Prepared | TagResult] = [_prepare(p) for p in batch]
-        texts = (
-            (text, (i, j))
-            for i, item in enumerate(prepared)
-            if isinstance(item, _Prepared)
-            for j, (_, text, _) in enumerate(item.blocks)
-        )
-        found: dict[int, list[list[Mention]]] = {
-            i: [[] for _ in item.blocks]
-            for i, item in enumerate(prepared)
-            if isinstance(item, _Prepared)
-        }
-        for mentions, (i, j) in find_mentions(
-            nlp, texts, batch_size=batch_size, n_process=n_process
-        ):
-            found[i][j] = mentions
-        for i, item in enumerate(prepared):
-            if isinstance(item, TagResult):
-                yield item
-                continue
-            try:
-                yield apply_mentions(
-                    item, found[i], authority, info, now=now, authority_sha256=authority_sha256
-                )
-            except ToolkitError as exc:
-                exc.path = str(item.path)
-                yield TagResult(item.path, error=exc)
+    pending: deque[list] = deque()  # [prepared or error result, mentions per block, blocks left]
+
+    def texts() -> Iterator[tuple[str, tuple[int, int]]]:
+        for number, path in enumerate(paths):
+            item = _prepare(path)
+            blocks = item.blocks if isinstance(item, _Prepared) else []
+            pending.append([item, [[] for _ in blocks], len(blocks)])
+            for j, (_, text, _) in enumerate(blocks):
+                yield text, (number, j)
+
+    def finish_first() -> TagResult:
+        item, mentions, _ = pending.popleft()
+        return _finish(item, mentions, authority, info, now, authority_sha256)
+
+    first = 0  # the file number of pending[0]
+    for mentions, (number, j) in find_mentions(
+        nlp, texts(), batch_size=batch_size, n_process=n_process
+    ):
+        while first < number:  # outputs come in input order: earlier files are complete
+            yield finish_first()
+            first += 1
+        entry = pending[0]
+        entry[1][j] = mentions
+        entry[2] -= 1
+        if entry[2] == 0:
+            yield finish_first()
+            first += 1
+    while pending:
+        yield finish_first()
+
+
+def _finish(
+    item: _Prepared | TagResult,
+    mentions: list[list[Mention]],
+    authority: Authority,
+    info: ModelInfo,
+    now: str,
+    sha: str,
+) -> TagResult:
+    if isinstance(item, TagResult):
+        return item
+    try:
+        return apply_mentions(item, mentions, authority, info, now=now, authority_sha256=sha)
+    except ToolkitError as exc:
+        exc.path = str(item.path)
+        return TagResult(item.path, error=exc)
 
 
 def _prepare(path: Path) -> _Prepared | TagResult:

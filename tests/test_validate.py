@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from conftest import DATA, NOW, ROOT
+from hypothesis import HealthCheck, given, settings
+from lxml import etree
+from test_tei import documents
+
+from toolkit.cli import main
+from toolkit.sources import convert
+from toolkit.tei import serialize, to_tei
+from toolkit.validate import relaxng, validate_bytes
+
+CORPUS = ROOT / "corpus"
+AUTHORITY = str(CORPUS / "authority.xml")
+
+# A minimal tagged document: one machine tag (declared), one local candidate, one authority ref.
+TAGGED_BODY = (
+    '<p><persName ref="auth:mao-zedong" resp="#toolkit-authority" xml:id="n1">Mao Zedong</persName>'
+    ' met <persName ref="#cand-person-x" resp="#toolkit-ner" xml:id="n2">X</persName>.</p>'
+)
+HEADER_ADDITIONS = {
+    "</titleStmt>": (
+        '<respStmt xml:id="toolkit-ner"><resp>ner</resp><name type="software">spaCy</name></respStmt>'
+        '<respStmt xml:id="toolkit-authority"><resp>auth</resp><name type="software">t</name></respStmt>'
+        "</titleStmt>"
+    ),
+    "</appInfo>": (
+        '<application ident="spaCy" version="3.8"><label>spaCy</label></application></appInfo>'
+    ),
+    "</revisionDesc>": '<change when="2024-01-01T00:00:00Z" who="#toolkit">Tagged 2 names.</change></revisionDesc>',
+    "</text>": (
+        '</text><standOff><listPerson type="candidates"><person xml:id="cand-person-x">'
+        '<persName type="main">X</persName></person></listPerson></standOff>'
+    ),
+}
+
+
+def base_document() -> str:
+    doc = convert(b"Title\n\nBODY", "min.txt", format="plain", now=NOW)
+    xml = serialize(to_tei(doc)).decode()
+    xml = xml.replace("<p>BODY</p>", TAGGED_BODY)
+    for old, new in HEADER_ADDITIONS.items():
+        xml = xml.replace(old, new, 1)
+    return xml
+
+
+def check(xml: str) -> list:
+    return validate_bytes(xml.encode(), str(CORPUS / "tei" / "min.xml"), authority=AUTHORITY)
+
+
+def test_the_minimal_document_is_clean():
+    assert check(base_document()) == []
+
+
+MS_DESC = (
+    "<msDesc><msIdentifier><repository>R</repository>{idno}</msIdentifier>"
+    '<msContents><msItem><locus from="{a}" to="{b}">x</locus></msItem></msContents></msDesc>'
+)
+RULES = {
+    "TK-REF-LOCAL": ('ref="#cand-person-x"', 'ref="#cand-person-y"'),
+    "TK-REF-PREFIX": ('ref="auth:mao-zedong"', 'ref="viaf:123"'),
+    "TK-REF-SINGLE": ('ref="#cand-person-x"', 'ref="#cand-person-x #cand-person-x"'),
+    "TK-REF-AUTHORITY": ('ref="auth:mao-zedong"', 'ref="auth:nobody"'),
+    "TK-RESP-DECLARED": ('resp="#toolkit-ner"', 'resp="#somebody"'),
+    "TK-ID-UNIQUE": ('xml:id="n2"', 'xml:id="n1"'),
+    "TK-NAME-EMPTY": (">X</persName>.", "></persName>."),
+    "TK-SHA256": ('type="SHA-256">', 'type="SHA-256">abc'),
+    "TK-MSID": (
+        '<bibl type="source">',
+        MS_DESC.format(idno="", a="1", b="2") + '<bibl type="source">',
+    ),
+    "TK-RANGE-ORDER": (
+        '<bibl type="source">',
+        MS_DESC.format(
+            idno='<idno type="shelfmark"><idno type="fond">1</idno></idno>', a="9", b="2"
+        )
+        + '<bibl type="source">',
+    ),
+    "TK-DATE-ISO": ('<change when="2024-01-01T00:00:00Z"', '<change when="2024-1-1"'),
+    "TK-CHANGE-CONVERT": (">Converted from", ">Made from"),
+    "TK-CHANGE-TAG": (">Tagged 2 names.", ">2 names."),
+    "TK-APP-DECLARED": ('ident="spaCy"', 'ident="other"'),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_each_rule_passes_and_fails(rule):
+    good, bad = RULES[rule]
+    xml = base_document()
+    assert good in xml, f"fixture for {rule} is stale"
+    passing = xml
+    if rule in ("TK-MSID", "TK-RANGE-ORDER"):  # the passing variant has a proper msDesc
+        passing = xml.replace(
+            good,
+            MS_DESC.format(
+                idno='<idno type="shelfmark"><idno type="fond">1</idno></idno>', a="2", b="9"
+            )
+            + good,
+            1,
+        )
+    assert [p.code for p in check(passing) if p.code == rule] == []
+    failing = xml.replace(good, bad, 1)
+    assert rule in [p.code for p in check(failing)], check(failing)
+
+
+def test_the_committed_corpus_is_clean():
+    result = CliRunner().invoke(main, ["validate", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(" error(s), 0 warning(s)\n")
+    assert " 0 error(s)" in result.output
+
+
+def test_cli_messages_and_exit_codes(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text(base_document().replace('xml:id="n2"', 'xml:id="n1"'))
+    result = CliRunner().invoke(main, ["validate", str(bad), "--authority", AUTHORITY])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[-1] == "1 file(s) checked: 2 error(s), 0 warning(s)"
+    assert all(
+        line.startswith(f"{bad}:") and ': error [TK-ID-UNIQUE] xml:id="n1" is used 2 times' in line
+        for line in lines[:-1]
+    )
+    as_json = CliRunner().invoke(
+        main, ["validate", str(bad), "--format", "json", "--authority", AUTHORITY]
+    )
+    problems = json.loads(as_json.output)
+    assert {p["code"] for p in problems} == {"TK-ID-UNIQUE"}
+    assert set(problems[0]) == {"path", "line", "column", "severity", "code", "message"}
+    assert CliRunner().invoke(main, ["validate", str(tmp_path / "missing.xml")]).exit_code == 2
+    assert CliRunner().invoke(main, ["validate", str(bad), "--format", "yaml"]).exit_code == 2
+
+
+def test_malformed_xml_is_a_problem_with_a_position(tmp_path):
+    bad = tmp_path / "broken.xml"
+    bad.write_text('<TEI xmlns="http://www.tei-c.org/ns/1.0">\n  <teiHeader>\n</TEI>\n')
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(f"{bad}:3:")
+    assert "error [E201] malformed XML: Opening and ending tag mismatch" in result.output
+
+
+def test_external_entities_are_never_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    evil = tmp_path / "evil.xml"
+    evil.write_text(
+        f'<!DOCTYPE TEI [<!ENTITY x SYSTEM "file://{secret}">]>\n'
+        '<TEI xmlns="http://www.tei-c.org/ns/1.0"><teiHeader/><text><body><p>&x;</p></body></text></TEI>'
+    )
+    result = CliRunner().invoke(main, ["validate", str(evil), "--format", "json"])
+    assert result.exit_code == 1
+    assert "TOP-SECRET" not in result.output
+    assert json.loads(result.output)[0]["code"] == "E203"
+
+
+@pytest.mark.skipif(shutil.which("jing") is None, reason="jing is not installed")
+def test_tei_all_with_jing(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text(base_document().replace("<p><persName", "<p><wrongElement/><persName"))
+    result = CliRunner().invoke(
+        main,
+        ["validate", str(bad), "--tei-all", str(DATA / "tei_all.rng"), "--authority", AUTHORITY],
+    )
+    assert result.exit_code == 1
+    assert "error [TEI-ALL]" in result.output and "wrongElement" in result.output
+
+
+def test_tei_all_with_lxml(monkeypatch, tei_all, tmp_path):
+    import toolkit.validate as v
+
+    monkeypatch.setattr(v.shutil, "which", lambda name: None)
+    monkeypatch.setattr(v, "external_relaxng", lambda path: tei_all)
+    good = tmp_path / "good.xml"
+    good.write_text(base_document())
+    problems = v.tei_all_problems([good], "tei_all.rng")
+    assert problems == []
+    good.write_text(base_document().replace("<p><persName", "<p><wrongElement/><persName"))
+    assert [p.code for p in v.tei_all_problems([good], "tei_all.rng")][:1] == ["TEI-ALL"]
+
+
+def test_subset_claim_on_the_corpus(tei_all):
+    """Every corpus file valid against toolkit.rng is valid against tei_all."""
+    for path in sorted(CORPUS.rglob("*.xml")):
+        tree = etree.parse(str(path))
+        if relaxng().validate(tree):
+            assert tei_all.validate(tree), f"{path}: {tei_all.error_log}"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_subset_claim_on_generated_documents(tei_all, doc):
+    tree = etree.fromstring(serialize(to_tei(doc))).getroottree()
+    assert relaxng().validate(tree), relaxng().error_log  # what the toolkit writes is valid
+    assert tei_all.validate(tree), tei_all.error_log  # and so is it against tei_all

@@ -18,8 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/toolkit convert corpus/sources/*.txt -o corpus/tei
-	$(BIN)/toolkit tag corpus/tei --authority corpus/authority.xml
+	$(BIN)/toolkit build corpus
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -30,3 +29,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_tag.py
+	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_index.py

@@ -301,6 +301,112 @@ def validate(
     sys.exit(1 if errors else 0)
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for index.xml, index.json, index.csv, index.html and docs/*.html.",
+)
+@click.option(
+    "--authority",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("corpus/authority.xml"),
+    show_default=True,
+    help="The TEI authority file.",
+)
+def index(inputs: tuple[Path, ...], outdir: Path, authority: Path) -> None:
+    """Build the corpus entity index from tagged TEI files (files or folders).
+
+    \b
+    Example:
+      toolkit index corpus/tei -o corpus/index
+    """
+    from .authority import parse_authority
+    from .files import expand
+    from .index import build_index
+    from .provenance import timestamp
+
+    now = _timestamp(timestamp)
+    try:
+        auth = parse_authority(authority.read_bytes(), str(authority))
+    except OSError as exc:
+        raise click.ClickException(f"{authority}: [E305] cannot read ({exc.strerror})") from None
+    except ToolkitError as exc:
+        raise click.ClickException(str(exc)) from None
+    paths = list(expand(inputs))
+    report = build_index(paths, auth, outdir, now=now)
+    for error in report.errors:
+        _fail(error)
+    e = report.entities
+    click.echo(
+        f"{outdir}: {report.documents} document(s), {report.mentions} mentions; "
+        f"persons {e.get('person', 0)}, places {e.get('place', 0)}, "
+        f"organizations {e.get('org', 0)}; {report.candidates} unreviewed"
+    )
+    _finish(len(paths), len(report.errors), "indexed")
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes for the model (spaCy n_process).",
+)
+def build(corpus: Path, model: str | None, jobs: int) -> None:
+    """Run convert -> tag -> validate -> index over a corpus folder.
+
+    CORPUS holds sources/ (in), tei/ and index/ (out) and authority.xml. A source whose bytes
+    did not change (SHA-256) is not converted again, so hand corrections in tei/ survive.
+
+    \b
+    Example:
+      toolkit build corpus
+    """
+    from .pipeline import build as run_build
+    from .provenance import timestamp
+
+    if not (corpus / "sources").is_dir():
+        raise click.UsageError(f"{corpus}/sources is not a folder; give a corpus folder")
+    now = _timestamp(timestamp)
+
+    def progress(items, length, label):  # type: ignore[no-untyped-def]
+        if length < 50:
+            return iter(items)
+        return _progress(items, length, label)
+
+    report = run_build(corpus, now=now, model=model, jobs=jobs, progress=progress)
+    for error in report.errors:
+        _fail(error)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    e = report.entities
+    errors = sum(p.severity == "error" for p in report.problems)
+    click.echo(
+        f"{corpus}: {report.documents} document(s) "
+        f"({len(report.converted)} converted, {len(report.unchanged)} unchanged, "
+        f"{report.tagged} re-tagged); entities: persons {e.get('person', 0)}, "
+        f"places {e.get('place', 0)}, organizations {e.get('org', 0)} "
+        f"({report.mentions} mentions); {report.candidates} candidate(s) to review; "
+        f"validation: {errors} error(s), {len(report.problems) - errors} warning(s)"
+    )
+    if report.failed:
+        sys.exit(1)
+
+
+def _progress(items, length, label):  # type: ignore[no-untyped-def]
+    with click.progressbar(items, length=length, label=f"{label:8}", file=sys.stderr) as bar:
+        yield from bar
+
+
 def _timestamp(fn) -> str:  # type: ignore[no-untyped-def]
     try:
         return fn()

@@ -314,12 +314,11 @@ def _short_forms(texts: Sequence[str], new: list[_New], entries: dict[str, Entry
 
 def _conflict(item: _New, kept: Sequence[Span]) -> str | None:
     """Why a new tag cannot go in: ``human`` (overlaps a person's name tag) or a crossing."""
-    for span in kept:
-        overlaps = span.start < item.end and item.start < span.end
-        if not overlaps:
-            continue
-        if span.tag in NAME_TAGS:
-            return "human"
+    overlapping = [s for s in kept if s.start < item.end and item.start < s.end]
+    if not overlapping:
+        return None
+    if any(span.tag in NAME_TAGS for span in overlapping):
+        return "human"
     probe = Span(item.block, item.start, item.end, "x")
     try:
         check_nesting([*kept, probe])

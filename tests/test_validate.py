@@ -59,7 +59,7 @@ def test_the_minimal_document_is_clean():
 
 MS_DESC = (
     "<msDesc><msIdentifier><repository>R</repository>{idno}</msIdentifier>"
-    '<msContents><msItem><locus from="{a}" to="{b}">x</locus></msItem></msContents></msDesc>'
+    '<msContents><msItem><locus from="{a}" to="{b}">x</locus><bibl type="archival">x</bibl></msItem></msContents></msDesc>'
 )
 RULES = {
     "TK-REF-LOCAL": ('ref="#cand-person-x"', 'ref="#cand-person-y"'),

@@ -48,7 +48,7 @@ _MARKERS: tuple[tuple[str, str], ...] = (
     ("folder", r"folder"),
     ("file", r"file|piece"),
 )
-_LEVEL_VALUE = r"(?:[A-Za-zА-Яа-я]{1,3}-?)?\d+(?:[A-Za-zА-Яа-я](?![A-Za-zА-Яа-я.]))?"
+_LEVEL_VALUE = r"(?:[A-Za-zА-Яа-я]{1,3}-?)?\d+(?:[A-Za-zА-Яа-я](?![A-Za-zА-Яа-я]))?"
 _LEAF = r"\d+\s*(?:об\.?|ob\.?|v\b|r\b)?"
 _DASH = r"\s*[-–—]\s*"
 _MARKER_RE = re.compile(
@@ -168,6 +168,20 @@ def _parse_at(text: str) -> tuple[Citation, int] | None:
     return None
 
 
+_LOWER = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+    "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch",
+    "ш": "sh", "щ": "shch", "ы": "y", "э": "e", "ю": "iu", "я": "ia",
+}  # fmt: skip
+_CYRILLIC = {**_LOWER, **{k.upper(): v.capitalize() for k, v in _LOWER.items()}}
+
+
+def _latin(value: str) -> str:
+    """Cyrillic letters in a unit value (fond "Р-9401", opis "23а") in Latin transliteration."""
+    return "".join(_CYRILLIC.get(ch, ch) for ch in value)
+
+
 def _looks_like_abbreviation(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
     return 2 <= len(letters) <= 12 and sum(c.isupper() for c in letters) >= 2
@@ -203,7 +217,7 @@ def _read_levels(text: str, pos: int, key: str | None) -> tuple[list[Level], Ran
             value = _LEVEL_VALUE_RE.match(text, marker.end())
             if not value or any(lv.unit == unit for lv in levels):
                 break
-            levels.append(Level(unit, value.group(0)))
+            levels.append(Level(unit, _latin(value.group(0))))
             end = value.end()
     return levels, rng, end
 
@@ -275,18 +289,36 @@ _LABELS = {
 
 
 def format_citation(citation: Citation) -> str:
-    """The canonical string, e.g. ``AVPRF, fond 0100, opis 33, delo 13, listy 220-240``."""
-    parts = [citation.repository] if citation.repository else []
-    parts += [f"{_LABELS[lv.unit]} {lv.value}" for lv in citation.levels]
-    if citation.range:
-        r = citation.range
-        leaf = (
-            ("list" if r.end is None else "listy")
-            if r.unit == "folio"
-            else ("p." if r.end is None else "pp.")
+    """The canonical string, e.g. ``AVPRF, fond 0100, opis 33, delo 13, listy 220-240``.
+
+    Archives with a shape of their own are written in it: ``TNA, FO 371/46212``,
+    ``PRC FMA 105-00011-02, pp. 12-15``, NARA's named series and decimal files bare.
+    """
+    repo, levels, r = citation.repository, list(citation.levels), citation.range
+    units = [lv.unit for lv in levels]
+    if repo == "TNA" and units == ["series", "file"]:
+        return f"TNA, {levels[0].value}/{levels[1].value}" + _range_text(r)
+    if repo == "PRC FMA" and units == ["file"]:
+        return f"PRC FMA {levels[0].value}" + _range_text(r)
+    parts = [repo] if repo else []
+    for lv in levels:
+        bare = repo == "NARA" and (
+            (lv.unit == "series" and not re.fullmatch(r"\d+", lv.value))
+            or (lv.unit == "file" and _NARA_FILE_RE.fullmatch(lv.value) is not None)
         )
-        parts.append(f"{leaf} {r.start}" + (f"-{r.end}" if r.end else ""))
-    return ", ".join(parts)
+        parts.append(lv.value if bare else f"{_LABELS[lv.unit]} {lv.value}")
+    text = ", ".join(parts)
+    return text + _range_text(r) if text else _range_text(r).lstrip(", ")
+
+
+def _range_text(r: Range | None) -> str:
+    if r is None:
+        return ""
+    if r.unit == "folio":
+        leaf = "list" if r.end is None else "listy"
+    else:
+        leaf = "p." if r.end is None else "pp."
+    return f", {leaf} {r.start}" + (f"-{r.end}" if r.end else "")
 
 
 def citation_json(citation: Citation) -> dict[str, object]:

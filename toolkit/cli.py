@@ -68,9 +68,15 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
     now = _timestamp(timestamp)
     failed = 0
     for source in sources:
+        warnings: list[str] = []
         try:
             doc = convert_source(
-                read_source(source), source.name, format=fmt, encoding=encoding, now=now
+                read_source(source),
+                source.name,
+                format=fmt,
+                encoding=encoding,
+                now=now,
+                warnings=warnings,
             )
             target = outdir / f"{source.stem}.xml"
             atomic_write(target, serialize(to_tei(doc)))
@@ -79,6 +85,8 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
             _fail(exc)
             failed += 1
             continue
+        for warning in warnings:
+            click.echo(f"warning: {source}: {warning}", err=True)
         click.echo(f"{source} -> {target} ({doc.header.source.format}, {len(doc.blocks)} blocks)")
     _finish(len(sources), failed, "converted")
 
@@ -405,6 +413,44 @@ def build(corpus: Path, model: str | None, jobs: int) -> None:
 def _progress(items, length, label):  # type: ignore[no-untyped-def]
     with click.progressbar(items, length=length, label=f"{label:8}", file=sys.stderr) as bar:
         yield from bar
+
+
+@main.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--tei", "as_tei", is_flag=True, help="Print TEI (msDesc, or bibl for a book).")
+def cite(text: str, as_json: bool, as_tei: bool) -> None:
+    """Parse an archival reference (also inside a longer citation) and print its structure.
+
+    \b
+    Examples:
+      toolkit cite "AVPRF: fond 0100, opis 33, delo 13, papka 244, listy 220-240"
+      toolkit cite "ГАРФ. Ф. Р-9401. Оп. 2. Д. 64. Л. 7 об." --json
+      toolkit cite "TNA, FO 371/46212" --tei
+    """
+    import json
+
+    from .citations import archive, citation_json, format_citation, parse_citation
+    from .errors import CitationError
+    from .tei import citation_to_tei, serialize
+
+    if as_json and as_tei:
+        raise click.UsageError("choose one of --json and --tei")
+    try:
+        citation = parse_citation(text)
+    except CitationError as exc:
+        _fail(exc)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(citation_json(citation), ensure_ascii=False, indent=1))
+    elif as_tei:
+        xml = serialize(citation_to_tei(citation)).decode()
+        click.echo(xml.split("?>\n", 1)[1], nl=False)
+    else:
+        entry = archive(citation.repository)
+        where = f" ({entry.name}, {entry.settlement}, {entry.country})" if entry else ""
+        kind = "archival" if citation.repository or citation.levels else "bibliographic"
+        click.echo(f"{kind}: {format_citation(citation)}{where}")
 
 
 def _timestamp(fn) -> str:  # type: ignore[no-untyped-def]

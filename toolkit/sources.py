@@ -125,6 +125,7 @@ class _Draft:
     spans: list[Span] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
     header: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_source(path: str | Path) -> bytes:
@@ -152,8 +153,13 @@ def convert(
     encoding: str | None = None,
     now: str,
     doc_id: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Document:
-    """Convert a source's bytes into a Document; ``now`` is the conversion time (ISO)."""
+    """Convert a source's bytes into a Document; ``now`` is the conversion time (ISO).
+
+    What the reader could not do (an archival reference it could not read) is appended to
+    ``warnings`` and noted in the header; the conversion itself goes on.
+    """
     decoded = decode(data, name, encoding)
     text = decoded.text
     shape = detect_format(text) if format == "auto" else format
@@ -162,6 +168,10 @@ def convert(
             "E107", f"unknown format {format!r}; use one of {', '.join(FORMATS)}", name
         )
     draft = {"wilson": _read_wilson, "web": _read_web, "plain": _read_plain}[shape](text, name)
+    if shape != "wilson":
+        _labelled_reference(text, draft)
+    if warnings is not None:
+        warnings.extend(draft.warnings)
     if not draft.blocks:
         raise SourceError(
             "E108",
@@ -299,13 +309,39 @@ def _read_wilson_citation(citation: str, draft: _Draft) -> None:
         h["translators"] = tuple(
             t.strip() for t in re.split(r",\s*|\s+and\s+", translator.group(1)) if t.strip()
         )
+    _record_reference(citation, draft)
+
+
+_REFERENCE_LINE = re.compile(
+    r"^\s*(?:Source|Archive|Archival reference|Archival source|Reference|Shelfmark|Provenance)"
+    r"\s*:\s*(?P<ref>\S.*)$",
+    re.I | re.M,
+)
+
+
+def _labelled_reference(text: str, draft: _Draft) -> None:
+    """Plain and web captures: an archival reference on a labelled line ("Source: ...")."""
+    m = _REFERENCE_LINE.search(text)
+    if m:
+        draft.header.setdefault("citation", m.group("ref").strip())
+        _record_reference(m.group("ref"), draft)
+
+
+def _record_reference(citation: str, draft: _Draft) -> None:
+    """Parse the reference into the header; what cannot be read stays verbatim, with a warning."""
     found = find_citation(citation)
-    if found is not None:
-        h["archival"] = found
-    else:
-        draft.decisions.append(
-            "The citation names no archival reference the toolkit could read; it is kept verbatim."
-        )
+    if found is not None and found.repository:
+        draft.header["archival"] = found
+        return
+    why = (
+        f"the reference {found.raw!r} names no archive"
+        if found
+        else f"no archival reference could be read in {citation.strip()[:120]!r}"
+    )
+    draft.decisions.append(f"Archival reference not structured: {why}; it is kept verbatim.")
+    draft.warnings.append(
+        f"[E502] {why}; kept verbatim in the header (see `toolkit cite` for the shapes it reads)"
+    )
 
 
 def _body_blocks(paras: list[_Para], draft: _Draft, head_like: str = "") -> None:

@@ -349,7 +349,9 @@ def citation_ms_identifier(c: Citation) -> etree._Element:
     """``msIdentifier`` for a reference: place, repository, typed ``idno`` s in citation order."""
     entry = archive(c.repository)
     ident = E("msIdentifier")
-    if entry:
+    if c.repository is None:
+        pass  # nothing is guessed: the shelfmark stands alone
+    elif entry:
         ident.append(E("country", entry.country, key=entry.country_code))
         ident.append(E("settlement", entry.settlement))
         ident.append(E("repository", E("choice", E("expan", entry.name), E("abbr", entry.key))))
@@ -360,18 +362,27 @@ def citation_ms_identifier(c: Citation) -> etree._Element:
         shelfmark.append(E("idno", level.value, type=level.unit))
     if len(shelfmark):
         ident.append(shelfmark)
-    ident.append(E("altIdentifier", E("idno", c.raw, type="verbatim"), type="cited"))
     return ident
 
 
 def citation_range(r: Range) -> etree._Element:
-    if r.unit == "folio":
-        return E("locus", r.start + ("-" + r.end if r.end else ""), **_from_to(r))
-    return E("citedRange", unit=r.unit, **_from_to(r))
+    """The leaves of an archival item: ``locus from to`` (``type="page"`` for pages)."""
+    text = r.start + ("-" + r.end if r.end else "")
+    return E("locus", text, type=None if r.unit == "folio" else r.unit, **_from_to(r))
 
 
 def _from_to(r: Range) -> dict[str, str | None]:
     return {"from": r.start, "to": r.end or r.start}
+
+
+def citation_to_tei(c: Citation) -> etree._Element:
+    """An archival reference as ``msDesc``; a published work (no archive) as ``bibl``."""
+    if c.repository is None and not c.levels:
+        bibl = E("bibl", c.raw, type="published")
+        if c.range is not None:  # the pages are in the verbatim text; the range holds the data
+            bibl.append(E("citedRange", unit=c.range.unit, **_from_to(c.range)))
+        return bibl
+    return _ms_desc(c, None, ())
 
 
 def _ms_desc(c: Citation, original: str | None, languages: Sequence[Language]) -> etree._Element:
@@ -381,10 +392,8 @@ def _ms_desc(c: Citation, original: str | None, languages: Sequence[Language]) -
     if original:
         name = next((lang.name for lang in languages if lang.ident == original), original)
         item.append(E("textLang", name, mainLang=original))
-    ms = E("msDesc", citation_ms_identifier(c))
-    if len(item):
-        ms.append(E("msContents", item))
-    return ms
+    item.append(E("bibl", c.raw, type="archival"))  # the reference exactly as cited
+    return E("msDesc", citation_ms_identifier(c), E("msContents", item))
 
 
 def _bibl(h: Header) -> etree._Element:
@@ -581,11 +590,8 @@ def _read_citation(ms: etree._Element | None) -> Citation | None:
     rng = None
     locus = ms.find("tei:msContents/tei:msItem/tei:locus", NS)
     if locus is not None:
-        rng = Range("folio", locus.get("from", ""), _range_end(locus))
-    cited = ms.find("tei:msContents/tei:msItem/tei:citedRange", NS)
-    if cited is not None:
-        rng = Range(cited.get("unit", "page"), cited.get("from", ""), _range_end(cited))
-    raw = _t(ms, "tei:msIdentifier/tei:altIdentifier/tei:idno[@type='verbatim']") or ""
+        rng = Range(locus.get("type", "folio"), locus.get("from", ""), _range_end(locus))
+    raw = _t(ms, "tei:msContents/tei:msItem/tei:bibl[@type='archival']") or ""
     return Citation(raw=raw, repository=repo, levels=levels, range=rng)
 
 

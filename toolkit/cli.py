@@ -15,6 +15,41 @@ from . import __version__
 from .errors import ToolkitError
 from .files import atomic_write
 
+AUTHORITY = click.option(
+    "--authority",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("corpus/authority.xml"),
+    show_default=True,
+    help="The TEI authority file.",
+)
+MODEL = click.option(
+    "--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm."
+)
+
+
+def _authority(path: Path):  # type: ignore[no-untyped-def]
+    """The authority file's bytes and parsed entries, or a one-line error."""
+    from .authority import parse_authority
+
+    try:
+        data = path.read_bytes()
+        return data, parse_authority(data, str(path))
+    except OSError as exc:
+        raise click.ClickException(
+            f"{path}: [E305] cannot read the authority file ({exc.strerror}); pass --authority FILE"
+        ) from None
+    except ToolkitError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _pipeline(model: str | None, authority):  # type: ignore[no-untyped-def]
+    from .entities import load_pipeline
+
+    try:
+        return load_pipeline(model, authority)
+    except ToolkitError as exc:
+        raise click.ClickException(str(exc)) from None
+
 
 def _fail(error: ToolkitError | str) -> None:
     click.echo(f"error: {error}", err=True)
@@ -99,14 +134,8 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
     type=click.Path(path_type=Path, file_okay=False),
     help="Write OUTDIR/<name>.xml; without it the inputs are rewritten in place (atomically).",
 )
-@click.option(
-    "--authority",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("corpus/authority.xml"),
-    show_default=True,
-    help="The TEI authority file.",
-)
-@click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
+@AUTHORITY
+@MODEL
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),
@@ -136,24 +165,14 @@ def tag(
     Example:
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
-    from .authority import add_candidates, parse_authority
-    from .entities import load_pipeline
+    from .authority import add_candidates
     from .files import expand
     from .provenance import timestamp
     from .tagging import file_sha256, tag_files
 
     now = _timestamp(timestamp)
-    try:
-        authority_data = authority.read_bytes()
-        auth = parse_authority(authority_data, str(authority))
-        nlp, info = load_pipeline(model, auth)
-    except OSError as exc:
-        raise click.ClickException(
-            f"{authority}: [E305] cannot read the authority file ({exc.strerror}); "
-            "pass --authority FILE"
-        ) from None
-    except ToolkitError as exc:
-        raise click.ClickException(str(exc)) from None
+    authority_data, auth = _authority(authority)
+    nlp, info = _pipeline(model, auth)
     paths = list(expand(inputs))
     failed = 0
     candidates = {}
@@ -194,14 +213,8 @@ def tag(
 
 @main.command()
 @click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
-@click.option(
-    "--authority",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("corpus/authority.xml"),
-    show_default=True,
-    help="The TEI authority file.",
-)
+@MODEL
+@AUTHORITY
 def evaluate(gold: Path, model: str | None, authority: Path) -> None:
     """Score the raw model and the toolkit's pipeline on IOB gold data (P, R, F1 per type).
 
@@ -209,19 +222,13 @@ def evaluate(gold: Path, model: str | None, authority: Path) -> None:
     Example:
       toolkit evaluate ../shared/eval/ehri-ner-en/ehri_en.txt
     """
-    from .authority import parse_authority
-    from .entities import load_pipeline, raw_entities, toolkit_entities
+    from .entities import raw_entities, toolkit_entities
     from .evaluation import evaluate as run_evaluation
     from .evaluation import read_iob, report
 
-    try:
-        auth = parse_authority(authority.read_bytes(), str(authority))
-        raw_nlp, info = load_pipeline(model, None)
-        tk_nlp, _ = load_pipeline(model, auth)
-    except OSError as exc:
-        raise click.ClickException(f"{authority}: [E305] cannot read ({exc.strerror})") from None
-    except ToolkitError as exc:
-        raise click.ClickException(str(exc)) from None
+    _, auth = _authority(authority)
+    raw_nlp, info = _pipeline(model, None)
+    tk_nlp, _ = _pipeline(model, auth)
     sentences = read_iob(gold.read_text(encoding="utf-8"))
     results = run_evaluation(
         sentences,
@@ -318,13 +325,7 @@ def validate(
     required=True,
     help="Folder for index.xml, index.json, index.csv, index.html and docs/*.html.",
 )
-@click.option(
-    "--authority",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("corpus/authority.xml"),
-    show_default=True,
-    help="The TEI authority file.",
-)
+@AUTHORITY
 def index(inputs: tuple[Path, ...], outdir: Path, authority: Path) -> None:
     """Build the corpus entity index from tagged TEI files (files or folders).
 
@@ -332,18 +333,12 @@ def index(inputs: tuple[Path, ...], outdir: Path, authority: Path) -> None:
     Example:
       toolkit index corpus/tei -o corpus/index
     """
-    from .authority import parse_authority
     from .files import expand
     from .index import build_index
     from .provenance import timestamp
 
     now = _timestamp(timestamp)
-    try:
-        auth = parse_authority(authority.read_bytes(), str(authority))
-    except OSError as exc:
-        raise click.ClickException(f"{authority}: [E305] cannot read ({exc.strerror})") from None
-    except ToolkitError as exc:
-        raise click.ClickException(str(exc)) from None
+    _, auth = _authority(authority)
     paths = list(expand(inputs))
     report = build_index(paths, auth, outdir, now=now)
     for error in report.errors:
@@ -359,7 +354,7 @@ def index(inputs: tuple[Path, ...], outdir: Path, authority: Path) -> None:
 
 @main.command()
 @click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
-@click.option("--model", help="An installed spaCy pipeline (name or path); default en_core_web_sm.")
+@MODEL
 @click.option(
     "--jobs",
     type=click.IntRange(1, 64),

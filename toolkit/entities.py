@@ -138,7 +138,7 @@ def installed_models() -> list[str]:
 
 def load_pipeline(model: str | None, authority: Authority | None) -> tuple[Language, ModelInfo]:
     """The model's tok2vec + ner, with the authority matcher after ``ner``."""
-    candidates = (model,) if model else DEFAULT_MODELS
+    candidates = (model,) if model else [m for m in DEFAULT_MODELS if spacy.util.is_package(m)]
     nlp = None
     for name in candidates:
         try:
@@ -166,7 +166,7 @@ def load_pipeline(model: str | None, authority: Authority | None) -> tuple[Langu
         name=f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}",
         version=str(meta.get("version", "0")),
         spacy_version=spacy.__version__,
-        package=str(model or name),
+        package=str(model or candidates[0]),
     )
     return nlp, info
 

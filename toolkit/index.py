@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from . import __version__
-from .authority import NAME_OF, TYPE_OF_NAME, Authority, candidate_id
+from .authority import LIST_OF, NAME_OF, TYPE_OF_NAME, Authority, candidate_id
 from .errors import ToolkitError
 from .files import atomic_open, atomic_write
 from .model import Document, Span
@@ -47,7 +47,6 @@ from .tei import (
 CSV_COLUMNS = ("entity_id", "type", "main_name", "surface", "document", "element_id", "context")
 CONTEXT = 80
 TYPE_LABEL = {"person": "Persons", "place": "Places", "org": "Organizations"}
-LIST_OF = {"person": "listPerson", "place": "listPlace", "org": "listOrg"}
 
 
 @dataclass

@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from . import __version__
-from .authority import NAME_OF, Authority, Entry, candidate_id, entry_element
+from .authority import LIST_OF, NAME_OF, Authority, Entry, candidate_id, entry_element
 from .errors import ToolkitError
 from .model import Span
 from .tei import (
     NS,
     XML_ID,
     E,
-    T,
     check_nesting,
     iter_blocks,
     parse_bytes,
@@ -355,7 +354,7 @@ def _write_candidates(root: etree._Element, candidates: Iterable[Entry]) -> None
     for kind in ("person", "place", "org"):
         if kind in by_type:
             lst = E(
-                {"person": "listPerson", "place": "listPlace", "org": "listOrg"}[kind],
+                LIST_OF[kind],
                 E("head", "Unreviewed candidates proposed by the statistical model"),
                 type="candidates",
                 resp="#" + RESP_NER,
@@ -451,6 +450,3 @@ def _add_change(root: etree._Element, now: str, info: ModelInfo, counts: Counter
 
 def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-__all__ = ["T", "TagResult", "apply_mentions", "file_sha256", "tag_files"]

@@ -17,7 +17,6 @@ from .citations import archive
 from .errors import TEIError
 from .model import (
     Application,
-    Attrs,
     Block,
     Change,
     Citation,
@@ -82,7 +81,6 @@ STRUCTURAL = frozenset(
         "note",
     ]
 )
-NAME_TAGS = {"persName": "person", "placeName": "place", "orgName": "org"}
 _COMMENT = "!--"
 
 
@@ -598,10 +596,6 @@ def _read_citation(ms: etree._Element | None) -> Citation | None:
 def _range_end(el: etree._Element) -> str | None:
     to = el.get("to")
     return None if to == el.get("from") else to
-
-
-def attrs_of(el: etree._Element) -> Attrs:
-    return tuple((_attr_key(k), v) for k, v in el.attrib.items())
 
 
 _NCNAME_BAD = re.compile(r"[^A-Za-z0-9_.-]")

@@ -450,9 +450,9 @@ def _write_reading_view(outdir: Path, doc: Document, path: Path) -> None:
         f'<p class="variants">Source: {html.escape(doc.header.source.name)} '
         f"(SHA-256 {html.escape(doc.header.source.sha256)}); TEI: {html.escape(path.name)}</p>",
     ]
-    for i, block in enumerate(doc.blocks):
+    for block, spans in zip(doc.blocks, doc.spans_by_block(), strict=True):
         el = etree.Element(T + "p")
-        write_block(el, block.text, [s for s in doc.spans if s.block == i])
+        write_block(el, block.text, spans)
         tag = {"head": "h2", "closer": "p"}.get(block.kind, "p")
         parts.append(f"<{tag}>{_inline_html(el)}</{tag}>")
     (outdir / "docs").mkdir(parents=True, exist_ok=True)

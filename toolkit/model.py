@@ -163,8 +163,12 @@ class Document:
     blocks: tuple[Block, ...] = ()
     spans: tuple[Span, ...] = field(default=())
 
-    def spans_of(self, block: int) -> tuple[Span, ...]:
-        return tuple(s for s in self.spans if s.block == block)
+    def spans_by_block(self) -> list[list[Span]]:
+        """The spans of each block, in one pass (order kept)."""
+        grouped: list[list[Span]] = [[] for _ in self.blocks]
+        for span in self.spans:
+            grouped[span.block].append(span)
+        return grouped
 
     def text(self) -> str:
         """The body text, blocks separated by blank lines."""

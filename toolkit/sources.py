@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -462,34 +463,35 @@ def _looks_like_title(text: str) -> bool:
 def _supply_brackets(draft: _Draft) -> None:
     """``[word]`` -> ``supplied``: the brackets are dropped, the offsets of later spans moved."""
     count = 0
+    grouped: list[list[Span]] = [[] for _ in draft.blocks]
+    for span in draft.spans:
+        grouped[span.block].append(span)
     for index, block in enumerate(draft.blocks):
         if "[" not in block.text:
             continue
         pieces: list[str] = []
         supplied: list[Span] = []
-        shifts: list[tuple[int, int]] = []  # (source offset, characters removed so far)
-        pos = removed = 0
+        cuts: list[int] = []  # source offsets of the removed bracket characters, ascending
+        pos = 0
         for m in _BRACKET.finditer(block.text):
-            pieces.append(block.text[pos : m.start()])
-            start = m.start() - removed
-            pieces.append(m.group(1))
-            removed += 1
-            shifts.append((m.start(), removed))
+            pieces += [block.text[pos : m.start()], m.group(1)]
+            start = m.start() - len(cuts)
             supplied.append(Span(index, start, start + len(m.group(1)), "supplied"))
-            removed += 1
-            shifts.append((m.end() - 1, removed))
+            cuts += [m.start(), m.end() - 1]
             pos = m.end()
+        if not supplied:
+            continue
         pieces.append(block.text[pos:])
 
-        def moved(offset: int, shifts: list[tuple[int, int]] = shifts) -> int:
-            return offset - max((n for at, n in shifts if at < offset), default=0)
+        def moved(offset: int, cuts: list[int] = cuts) -> int:
+            return offset - bisect_left(cuts, offset)  # cuts strictly before the offset
 
         draft.blocks[index] = replace(block, text="".join(pieces))
-        draft.spans = [
-            replace(s, start=moved(s.start), end=moved(s.end)) if s.block == index else s
-            for s in draft.spans
+        grouped[index] = [
+            replace(s, start=moved(s.start), end=moved(s.end)) for s in grouped[index]
         ] + supplied
         count += len(supplied)
+    draft.spans = [span for spans in grouped for span in spans]
     if count:
         draft.decisions.append(
             f"Square brackets of the editor or translator ({count} place(s)) are encoded as "

@@ -311,11 +311,11 @@ def to_tei(doc: Document) -> etree._Element:
         E("teiHeader", _file_desc(h), _encoding_desc(h), _profile_desc(h), _revision_desc(h))
     )
     body = E("body")
-    for i, block in enumerate(doc.blocks):
+    for block, spans in zip(doc.blocks, doc.spans_by_block(), strict=True):
         el = etree.SubElement(body, T + block.kind)
         for key, value in block.attrs:
             el.set(_attr_name(key), value)
-        write_block(el, block.text, [s for s in doc.spans if s.block == i])
+        write_block(el, block.text, spans)
     root.append(E("text", body))
     return root
 

@@ -101,6 +101,7 @@ class Links(HTMLParser):
         super().__init__()
         self.ids: set[str] = set()
         self.hrefs: list[str] = []
+        self.stylesheets: list[str] = []
         self.stack: list[str] = []
 
     def handle_starttag(self, tag, attrs):
@@ -109,6 +110,8 @@ class Links(HTMLParser):
             self.ids.add(attrs["id"])
         if tag == "a" and "href" in attrs:
             self.hrefs.append(attrs["href"])
+        if tag == "link" and attrs.get("rel") == "stylesheet":
+            self.stylesheets.append(attrs["href"])
         if tag not in ("meta", "br", "img", "link", "input", "hr"):
             self.stack.append(tag)
 
@@ -132,6 +135,9 @@ def test_html_is_well_formed_and_every_internal_link_works(index_dir):
     }
     assert len(pages) == 3
     for page, links in pages.items():
+        assert [(page.parent / css).resolve() for css in links.stylesheets] == [
+            (index_dir / "register.css").resolve()
+        ]
         for href in links.hrefs:
             file, _, anchor = href.partition("#")
             target = (page.parent / file).resolve() if file else page

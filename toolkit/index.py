@@ -107,6 +107,7 @@ def build_index(
     store = _Store()
     report = IndexReport()
     entries = authority.by_id()
+    atomic_write(outdir / "register.css", _CSS.lstrip().encode())
     base = outdir.resolve()
     for n, path in enumerate(paths):
         try:
@@ -394,16 +395,18 @@ a.persName,a.placeName,a.orgName{color:inherit;text-decoration:none;border-botto
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, css: str) -> str:
+    """An HTML page linking the shared stylesheet at ``css`` (one file, not one copy a page)."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{html.escape(title)}</title>\n"
+        f'<link rel="stylesheet" href="{css}">\n</head>\n<body>\n'
         f"{body}\n</body>\n</html>\n"
     )
 
 
 def _html_head(docs: list[dict], totals: tuple[int, int], now: str) -> str:
-    page = _page("Corpus register", "@@BODY@@").split("@@BODY@@")[0]
+    page = _page("Corpus register", "@@BODY@@", "register.css").split("@@BODY@@")[0]
     nav = "".join(f'<a href="#{k}">{v}</a>' for k, v in TYPE_LABEL.items())
     return (
         page
@@ -457,7 +460,8 @@ def _write_reading_view(outdir: Path, doc: Document, path: Path) -> None:
         parts.append(f"<{tag}>{_inline_html(el)}</{tag}>")
     (outdir / "docs").mkdir(parents=True, exist_ok=True)
     atomic_write(
-        outdir / "docs" / f"{path.stem}.html", _page(doc.header.title, "\n".join(parts)).encode()
+        outdir / "docs" / f"{path.stem}.html",
+        _page(doc.header.title, "\n".join(parts), "../register.css").encode(),
     )
 
 

@@ -1,16 +1,56 @@
 """Errors with stable codes: each message says what happened, where, and how to fix it.
 
-Codes by family: E1xx reading sources, E2xx TEI input, E3xx authority and models, E4xx schemas,
-E5xx citations, E9xx usage. Validation findings are not exceptions: see ``validate.Problem``.
+``CODES`` is the one table of every code the toolkit raises or reports: ``toolkit --help`` and
+the README list it, and :class:`ToolkitError` refuses a code that is not in it. Codes by family:
+E1xx reading sources, E2xx TEI input, E3xx authority, models and corpus, E4xx schemas and
+validation, E5xx citations, E6xx review and training, E9xx usage and environment.
+Validation findings are not exceptions: see ``validate.Problem``.
+
+Exit codes of every command: 0 success; 1 the command ran and found errors (a bad input in a
+batch, validation errors); 2 the command could not run (usage error, missing schema, lock held,
+unwritable output).
 """
 
 from __future__ import annotations
 
+EXIT_OK = 0
+EXIT_FOUND_ERRORS = 1
+EXIT_CANNOT_RUN = 2
+
+# code -> one line: what it means. Add a row here before raising a new code.
+CODES: dict[str, str] = {
+    "E101": "a source file cannot be read (missing, a folder, no permission)",
+    "E102": "a source file is empty or holds only white space",
+    "E103": "a source file is binary, not text",
+    "E104": "a source file's bytes fit no known text encoding",
+    "E105": "a source file is not valid in its (detected or forced) encoding",
+    "E106": "an unknown encoding name was given",
+    "E107": "an unknown capture format or profile was asked for",
+    "E108": "no body text was found in a capture",
+    "E201": "a TEI file is malformed XML",
+    "E202": "a file is not a TEI document",
+    "E203": "a DOCTYPE declares entities (never expanded)",
+    "E204": "markup the toolkit cannot handle inside a text block",
+    "E205": "a TEI file cannot be read",
+    "E301": "two authority entries share an xml:id",
+    "E302": "an authority list holds an element of the wrong type",
+    "E303": "an authority entry lacks an xml:id or a name",
+    "E304": "the authority file is not a TEI document",
+    "E305": "the authority file cannot be read",
+    "E311": "a spaCy pipeline cannot be loaded",
+    "E312": "a spaCy pipeline has no NER component",
+    "E501": "no archival reference could be read",
+    "E502": "an archival reference was kept verbatim (warning)",
+    "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
+}
+
 
 class ToolkitError(Exception):
-    """Base class: ``code`` is stable, ``path`` names the file concerned (if any)."""
+    """Base class: ``code`` is stable (a key of :data:`CODES`), ``path`` names the file concerned."""
 
     def __init__(self, code: str, message: str, path: str | None = None, line: int | None = None):
+        if code not in CODES:
+            raise ValueError(f"error code {code!r} is not in toolkit.errors.CODES; add it there")
         self.code = code
         self.message = message
         self.path = path
@@ -42,3 +82,8 @@ class ModelError(ToolkitError):
 
 class CitationError(ToolkitError):
     """An archival reference cannot be parsed."""
+
+
+def codes_table() -> str:
+    """The code table as plain text lines, for ``--help`` and the README."""
+    return "\n".join(f"{code}  {meaning}" for code, meaning in CODES.items())

@@ -34,7 +34,7 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,9 +267,23 @@ def _build(
     partition: int,
     meter: Progress,
 ) -> None:
+    with closing(_State(corpus / STATE_DIR / "state.sqlite")) as state:
+        _build_with(state, corpus, report, run, now, model, jobs, partition, meter)
+
+
+def _build_with(
+    state: _State,
+    corpus: Path,
+    report: BuildReport,
+    run: Any,
+    now: str,
+    model: str | None,
+    jobs: int,
+    partition: int,
+    meter: Progress,
+) -> None:
     from .validate import validate_files
 
-    state = _State(corpus / STATE_DIR / "state.sqlite")
     authority_path = corpus / "authority.xml"
     try:
         authority_sha = sha256_of(authority_path.read_bytes())
@@ -290,25 +304,23 @@ def _build(
         for chunk in chunks(names.names("source"), partition):
             yield [state.item(name) for name in chunk]
 
-    results: dict[int, PartitionResult] = {}
+    notes: dict[int, list[DocResult]] = {}  # documents with something to report (few)
     with meter("build", total) as advance:
         for number, result in run.map(process_partition, partitions(), job):
+            report.model_loaded |= result.model_loaded
             for doc in result.docs:
                 state.record(doc)
+                report.converted += doc.convert == "converted"
+                report.unchanged += doc.convert == "unchanged"
+                report.tagged += doc.tag == "tagged"
+                report.ner += doc.tag in ("tagged", "unchanged")
+                changed |= doc.changed
+                if doc.errors or doc.warnings or doc.problems:
+                    notes.setdefault(number, []).append(doc)
             state.commit()
-            results[number] = PartitionResult(
-                tuple(_slim(d) for d in result.docs), result.model_loaded
-            )
             advance(len(result.docs))
-    for number in sorted(results):
-        result = results.pop(number)
-        report.model_loaded |= result.model_loaded
-        for doc in result.docs:
-            report.converted += doc.convert == "converted"
-            report.unchanged += doc.convert == "unchanged"
-            report.tagged += doc.tag == "tagged"
-            report.ner += doc.tag in ("tagged", "unchanged")
-            changed |= doc.changed
+    for number in sorted(notes):  # in corpus order, whatever order the partitions finished in
+        for doc in notes.pop(number):
             report.errors += [f.error() for f in doc.errors]
             report.warnings += doc.warnings
             report.problems += doc.problems
@@ -332,10 +344,6 @@ def _build(
     report.entities = summary.get("entities", {})
     report.candidates = summary.get("candidates", 0)
     report.mentions = summary.get("mentions", 0)
-
-
-def _slim(doc: DocResult) -> DocResult:
-    return doc
 
 
 def _index(
@@ -439,10 +447,9 @@ class _State:
         return row[0] if row else None
 
     def record(self, doc: DocResult) -> None:
-        errors = sum(p.severity == "error" for p in doc.problems) + len(doc.errors)
         self.db.execute(
             "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)",
-            (doc.tei, doc.sha256, doc.tag_key, errors + len(doc.problems)),
+            (doc.tei, doc.sha256, doc.tag_key, len(doc.problems) + len(doc.errors)),
         )
 
     def forget(self, tei: str) -> None:
@@ -457,6 +464,9 @@ class _State:
 
     def commit(self) -> None:
         self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def _remove_orphans(corpus: Path, names: SortedNames, state: _State) -> list[Orphan]:

@@ -371,12 +371,15 @@ def index(inputs: tuple[Path, ...], outdir: Path, authority: Path) -> None:
 @click.option(
     "--partition",
     type=click.IntRange(1),
-    default=200,
-    show_default=True,
-    help="Documents per partition (one Dask task).",
+    help="Documents per partition (one Dask task); default: about 4 per worker, at most 200.",
 )
 def build(
-    corpus: Path, model: str | None, jobs: int, dask: str | None, wait: float, partition: int
+    corpus: Path,
+    model: str | None,
+    jobs: int,
+    dask: str | None,
+    wait: float,
+    partition: int | None,
 ) -> None:
     """Run convert -> tag -> validate -> index over a corpus folder.
 

@@ -37,6 +37,7 @@ except ImportError:  # reported as E930 when a build asks for Dask
     WorkerPlugin = object
 
 PLUGIN = "toolkit-tagger"
+WORKERS_TIMEOUT = 60
 INSTALL = "pip install 'tei-provenance-toolkit[dask]'"
 
 
@@ -118,6 +119,13 @@ class DaskRun:
         self.dashboard = dashboard
         self.window = max(2, 2 * sum(client.nthreads().values()))
 
+    def partition_size(self, total: int) -> int:
+        """About four partitions a worker thread, at most ``TASK_PARTITION`` documents each."""
+        from .pipeline import TASK_PARTITION
+
+        threads = max(1, sum(self.client.nthreads().values()))
+        return max(1, min(TASK_PARTITION, -(-total // (4 * threads))))
+
     @classmethod
     @contextmanager
     def open(cls, spec: str, corpus: Path) -> Iterator[DaskRun]:
@@ -143,6 +151,14 @@ class DaskRun:
                 "E932", f"cannot reach the Dask scheduler at {spec} ({exc}); is it running?"
             ) from None
         try:
+            try:
+                client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+            except TimeoutError:
+                raise ToolkitError(
+                    "E932",
+                    f"no Dask worker joined the scheduler at {spec} within {WORKERS_TIMEOUT} s; "
+                    "start workers with `dask worker ADDRESS`",
+                ) from None
             client.register_plugin(TaggerPlugin(), name=PLUGIN)
             check_shared_corpus(client, corpus)
             services = client.scheduler_info().get("services", {})

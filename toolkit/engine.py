@@ -107,6 +107,9 @@ class ConvertSettings:
     encoding: str | None = None
     force: bool = False
     incremental: bool = False
+    # Further keyword arguments of ``sources.convert`` (a layout profile, the corpus-level
+    # furniture lines computed once from all sources ...), passed through unchanged.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def sha256_of(data: bytes) -> str:
@@ -141,6 +144,7 @@ def convert_document(source: Path, target: Path, settings: ConvertSettings) -> C
             encoding=settings.encoding,
             now=settings.now,
             warnings=warnings,
+            **settings.options,
         )
         new = serialize(to_tei(doc))
         old = _read_existing(target)

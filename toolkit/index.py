@@ -269,10 +269,7 @@ def _mentions(store: _Store, ident: str) -> Iterator[dict]:
 
 def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -> None:
     """Write the four index files in one pass, streaming entity by entity, mention by mention."""
-    docs = [
-        {"document": stem, "path": rel, "title": title}
-        for stem, rel, title in store.db.execute("SELECT stem, rel, title FROM doc ORDER BY n")
-    ]
+    documents = store.db.execute("SELECT count(*) FROM doc").fetchone()[0]
     for kind, count in store.db.execute("SELECT type, count(*) FROM entity GROUP BY type"):
         report.entities[kind] = count
     report.candidates = store.db.execute(
@@ -296,14 +293,13 @@ def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -
             ),
         )
         out.rows.writerow(CSV_COLUMNS)
-        head = json.dumps({"generated": now, "toolkit": __version__, "documents": docs}, indent=1)
-        json_fh.write(head[:-2].encode() + b',\n "entities": [')
-        html_fh.write(_html_head(docs, totals, now).encode())
+        _write_json_head(store, json_fh, now)
+        html_fh.write(_html_head(documents, totals, now).encode())
         xf.write_declaration()
         separator = b"\n  "
         attrs = {XML_ID: "corpus-index", XML_LANG: "en"}
         with xf.element(T + "TEI", attrs, nsmap={None: TEI_NS, **_XMLNS}):
-            header = _tei_header(len(docs), now)
+            header = _tei_header(documents, now)
             _indent(header, 1)
             xf.write("\n  ", header, "\n  ")
             with xf.element(T + "text"):
@@ -329,6 +325,20 @@ def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -
             xf.write("\n")
         json_fh.write(b"\n ]\n}\n")
         html_fh.write(b"</body>\n</html>\n")
+
+
+def _write_json_head(store: _Store, out: BinaryIO, now: str) -> None:
+    """``{"generated", "toolkit", "documents": [...], "entities": [`` as ``json.dumps(indent=1)``
+    writes it, the documents streamed from the store (no list of them in memory)."""
+    head = json.dumps({"generated": now, "toolkit": __version__, "documents": []}, indent=1)
+    out.write(head[: -len("]\n}")].encode())
+    separator = b"\n"
+    cursor = store.db.execute("SELECT stem, rel, title FROM doc ORDER BY n")
+    for stem, rel, title in cursor:
+        doc = json.dumps({"document": stem, "path": rel, "title": title}, indent=1)
+        out.write(separator + doc.replace("\n", "\n  ").encode().join((b"  ", b"")))
+        separator = b",\n"
+    out.write((b"" if separator == b"\n" else b"\n ") + b'],\n "entities": [')
 
 
 @dataclass
@@ -453,13 +463,13 @@ def _page(title: str, body: str, css: str) -> str:
     )
 
 
-def _html_head(docs: list[dict], totals: tuple[int, int], now: str) -> str:
+def _html_head(documents: int, totals: tuple[int, int], now: str) -> str:
     page = _page("Corpus register", "@@BODY@@", "register.css").split("@@BODY@@")[0]
     nav = "".join(f'<a href="#{k}">{v}</a>' for k, v in TYPE_LABEL.items())
     return (
         page
         + "<h1>Register of persons, places and organizations</h1>\n"
-        + f"<p>{len(docs)} document(s), {totals[0]} entities, {totals[1]} mentions; generated "
+        + f"<p>{documents} document(s), {totals[0]} entities, {totals[1]} mentions; generated "
         + f"{html.escape(now)} by toolkit {__version__}.</p>\n<nav>{nav}</nav>\n"
     )
 

@@ -198,7 +198,7 @@ def run_build(corpus: Path, *args: str) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--ner-size", type=int, default=1000, help="0 to skip the model runs")
     parser.add_argument("--no-dask", action="store_true", help="single-process runs only")
     args = parser.parse_args()
@@ -208,6 +208,13 @@ def main() -> None:
         f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}"
     )
     rules = str(rules_pipeline(WORK / "rules-pipeline"))
+    if args.sizes:
+        scaling(args, rules)
+    if args.ner_size:
+        model_runs(args)
+
+
+def scaling(args: argparse.Namespace, rules: str) -> None:
     print("\nScaling (rules-only pipeline `ner` = entity ruler; convert, validate, index real):")
     print(
         f"{'documents':>10} {'words':>11} {'mode':>12} {'docs/s':>8} {'peak RSS':>9} {'ratio':>6}"
@@ -237,8 +244,9 @@ def main() -> None:
         print(
             f"{label}: docs/s at {args.sizes[-1]:,} vs {args.sizes[0]:,}: {change:+.0%}, {verdict}"
         )
-    if not args.ner_size:
-        return
+
+
+def model_runs(args: argparse.Namespace) -> None:
     size = args.ner_size
     corpus = WORK / f"corpus-{size}"
     words = make_corpus(corpus, size)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EPOCH
+from conftest import EPOCH, ROOT
 
 from toolkit.authority import parse_authority
 from toolkit.cli import main
@@ -262,7 +262,8 @@ def test_convert_refuses_output_name_collisions_and_converts_the_rest(tmp_path):
     assert result.output.count("[E351]") == 3
     assert (
         f"error: {args[0]}: [E351] {args[1]}, {args[2]} would also be written to "
-        f"{out}/report.xml; rename one of the sources" in result.output
+        f"{out}/report.xml; rename one of them, or write them into different -o folders"
+        in result.output
     )
     assert sorted(p.name for p in out.iterdir()) == ["other.xml"]
     assert "3 of 4 file(s) converted" not in result.output
@@ -289,3 +290,34 @@ def test_convert_does_not_overwrite_a_different_tei_without_force(tmp_path):
     forced = invoke("convert", str(source), "-o", str(out), "--force")
     assert forced.exit_code == 0, forced.output
     assert b"short statement" in target.read_bytes()
+
+
+def test_tag_refuses_two_inputs_with_one_output_name(tmp_path):
+    for folder in ("d1", "d2"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "note.txt").write_text(capture(3))
+        assert (
+            invoke(
+                "convert", str(tmp_path / folder / "note.txt"), "-o", str(tmp_path / folder)
+            ).exit_code
+            == 0
+        )
+    (tmp_path / "d1" / "other.xml").write_bytes((tmp_path / "d1" / "note.xml").read_bytes())
+    out = tmp_path / "out"
+    first, second = tmp_path / "d1" / "note.xml", tmp_path / "d2" / "note.xml"
+    result = invoke(
+        "tag",
+        str(first),
+        str(second),
+        str(tmp_path / "d1" / "other.xml"),
+        "-o",
+        str(out),
+        "--authority",
+        str(ROOT / "corpus" / "authority.xml"),
+    )
+    assert result.exit_code == 1
+    assert f"error: {first}: [E351] {second} would also be written to {out}/note.xml" in (
+        result.output
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["other.xml"]
+    assert "1 of 3 file(s) tagged; 2 failed" in result.output

@@ -171,7 +171,7 @@ def tag(
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
     from .authority import add_candidates
-    from .engine import Tagger, sha256_of, tag_documents
+    from .engine import Tagger, plan_outputs, sha256_of, tag_documents
     from .files import expand
     from .provenance import timestamp
 
@@ -181,6 +181,15 @@ def tag(
     tagger = Tagger(nlp, info, auth, authority, sha256_of(authority_data))
     paths = list(expand(inputs))
     failed = 0
+    total = len(paths)
+    if outdir:  # one output name per input: d1/a.xml and d2/a.xml cannot both be OUTDIR/a.xml
+        planned = list(plan_outputs(paths, outdir, lambda p: p.name))
+        paths = [source for source, _, clash in planned if clash is None]
+        total = len(planned)
+        for _, _, clash in planned:
+            if clash is not None:
+                _fail(clash)
+                failed += 1
     candidates = {}
     for result in tag_documents(paths, tagger, now=now, outdir=outdir, jobs=jobs):
         if result.error is not None:
@@ -201,7 +210,7 @@ def tag(
         if added:
             atomic_write(authority, data)
         click.echo(f"{authority}: {added} candidate(s) added for review")
-    _finish(len(paths), failed, "tagged")
+    _finish(total, failed, "tagged")
 
 
 @main.command()

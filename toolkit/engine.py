@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -186,15 +186,17 @@ def _write(target: Path, data: bytes) -> None:
 
 
 def plan_outputs(
-    sources: Iterable[Path], outdir: Path
+    sources: Iterable[Path], outdir: Path, name: Callable[[Path], str] | None = None
 ) -> Iterator[tuple[Path, Path | None, Failure | None]]:
-    """``(source, target, failure)`` for each source: ``outdir/<stem>.xml``, unique.
+    """``(source, target, failure)`` for each source: ``outdir/<stem>.xml`` (or
+    ``outdir/name(source)``), unique.
 
     The same file given twice is converted once. Two different sources that would write one
     output name (``d1/report.txt``, ``d2/report.txt``, ``d1/report.md``; compared without case,
     as case-insensitive file systems do) are both refused with E351 naming each other: the
     toolkit does not invent names, and renaming one source settles it.
     """
+    output = name or (lambda source: f"{source.stem}.xml")
     seen: set[Path] = set()
     by_name: dict[str, list[Path]] = {}
     ordered: list[Path] = []
@@ -204,10 +206,10 @@ def plan_outputs(
             continue
         seen.add(key)
         ordered.append(source)
-        by_name.setdefault(f"{source.stem}.xml".casefold(), []).append(source)
+        by_name.setdefault(output(source).casefold(), []).append(source)
     for source in ordered:
-        clash = by_name[f"{source.stem}.xml".casefold()]
-        target = outdir / f"{source.stem}.xml"
+        clash = by_name[output(source).casefold()]
+        target = outdir / output(source)
         if len(clash) > 1:
             others = ", ".join(str(p) for p in clash if p is not source)
             yield (
@@ -215,8 +217,8 @@ def plan_outputs(
                 None,
                 Failure(
                     "E351",
-                    f"{others} would also be written to {target}; rename one of the sources "
-                    "or convert them into different -o folders",
+                    f"{others} would also be written to {target}; rename one of them, or "
+                    "write them into different -o folders",
                     str(source),
                 ),
             )

@@ -205,7 +205,8 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}"
+        f"{psutil.virtual_memory().total / 2**30:.0f} GB RAM, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} (other jobs slow every figure down alike)"
     )
     rules = str(rules_pipeline(WORK / "rules-pipeline"))
     if args.sizes:

@@ -321,3 +321,9 @@ def test_tag_refuses_two_inputs_with_one_output_name(tmp_path):
     )
     assert sorted(p.name for p in out.iterdir()) == ["other.xml"]
     assert "1 of 3 file(s) tagged; 2 failed" in result.output
+
+
+def test_the_build_knows_the_default_models_without_importing_spacy():
+    from toolkit import entities, pipeline
+
+    assert pipeline.DEFAULT_MODELS == entities.DEFAULT_MODELS

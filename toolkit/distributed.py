@@ -191,7 +191,7 @@ class DaskRun:
             if future.status == "finished":
                 yield n, future.result()
             else:
-                yield n, _failed_partition(items, future.exception())
+                yield n, _failed_partition(items, _exception(future))
             future.release()
             nxt = next(numbered, None)
             if nxt is not None:
@@ -241,7 +241,7 @@ class DaskRun:
                 _, _, errors = future.result()
                 failures[n] = errors
             else:
-                failures[n] = [_task_failure(f"index partition {n}", future.exception())]
+                failures[n] = [_task_failure(f"index partition {n}", _exception(future))]
             future.release()
             advance(size)
             nxt = next(numbered, None)
@@ -258,6 +258,12 @@ class DaskRun:
         for old in folder.glob("part-*.sqlite"):
             old.unlink()
         return merged if merged is not None else report
+
+
+def _exception(future: Any) -> BaseException:
+    if future.status == "error":
+        return future.exception()
+    return RuntimeError(f"the task was {future.status} (its worker or the scheduler went away)")
 
 
 def _task_failure(what: str, exc: BaseException | None) -> Failure:

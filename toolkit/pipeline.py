@@ -113,6 +113,10 @@ class Job:
     jobs: int
     tag_key: str
     authority_sha256: str
+    # Further ``sources.convert`` arguments decided by a corpus step before the documents are
+    # converted (e.g. the furniture lines recurring across all sources), the same for every
+    # partition.
+    convert_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ class PartitionResult:
 def process_partition(items: Sequence[Item], job: Job, taggers: TaggerCache) -> PartitionResult:
     """Convert, tag and validate the documents of one partition (in this process)."""
     corpus = Path(job.corpus)
-    settings = ConvertSettings(now=job.now, incremental=True)
+    settings = ConvertSettings(now=job.now, incremental=True, options=job.convert_options)
     staged: list[dict[str, Any]] = []
     for item in items:
         source = corpus / "sources" / item.source
@@ -296,9 +300,10 @@ def _build_with(
         )
         return
     key = tag_key(model, authority_sha)
-    job = Job(str(corpus), now, model, jobs, key, authority_sha)
     names = SortedNames()
     total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
+    options = corpus_convert_options(corpus, names)
+    job = Job(str(corpus), now, model, jobs, key, authority_sha, options)
     names.add_folder("tei", corpus / "tei", ("*.xml",))
     report.orphans = _remove_orphans(corpus, names, state)
     partition = partition or run.partition_size(total)
@@ -348,6 +353,12 @@ def _build_with(
     report.entities = summary.get("entities", {})
     report.candidates = summary.get("candidates", 0)
     report.mentions = summary.get("mentions", 0)
+
+
+def corpus_convert_options(corpus: Path, names: SortedNames) -> dict[str, Any]:
+    """The corpus step before conversion: ``sources.convert`` arguments that depend on all the
+    sources (``names.names("source")`` streams their names in order). None yet."""
+    return {}
 
 
 def _index(

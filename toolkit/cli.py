@@ -406,6 +406,8 @@ def build(
     from .pipeline import build as run_build
     from .provenance import timestamp
 
+    if dask and jobs > 1:
+        raise click.UsageError("--jobs is for a single-machine build; with --dask, add workers")
     now = _timestamp(timestamp)
 
     def started(report) -> None:  # type: ignore[no-untyped-def]

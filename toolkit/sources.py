@@ -43,7 +43,15 @@ from .model import (
     SourceFile,
     Span,
 )
-from .profiles import Choice, Furniture, Profile, choose, load_profiles, packaged_profiles
+from .profiles import (
+    Choice,
+    Furniture,
+    LinePattern,
+    Profile,
+    choose,
+    load_profiles,
+    packaged_profiles,
+)
 from .provenance import TOOLKIT
 from .tei import canonical, ncname
 
@@ -350,11 +358,14 @@ def _split_inline(text: str, p: Profile) -> list[str]:
     labels = [re.escape(lb.text) for lb in p.labels if not lb.heading]
     if not labels:
         return [text]
-    cut = re.compile(r"(?<=\s)(?=(?:" + "|".join(labels) + r"):\s)")
-    hits = cut.findall(text)
-    if len(hits) < 2:
+    labels.sort(key=len, reverse=True)
+    cut = re.compile(r"(?<!\S)(?:" + "|".join(labels) + r"):\s")
+    starts = [m.start() for m in cut.finditer(text)]
+    if len(starts) < 2:
         return [text]
-    return [piece.strip() for piece in cut.split(text) if piece.strip()]
+    bounds = [0, *starts, len(text)]
+    pieces = (text[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False))
+    return [piece for piece in pieces if piece]
 
 
 def _units(text: str, p: Profile, structural) -> tuple[list[Unit], bool]:  # type: ignore[no-untyped-def]
@@ -432,7 +443,11 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
         nonlocal section
         if section is not None:
             label = p.labels[section[0]]
-            _apply(draft, label.field, [u.text for u in section[1]], label.text)
+            if label.field in ("keywords", "contents", "source"):
+                values = [line for u in section[1] for line in u.lines]
+            else:
+                values = [u.text for u in section[1]]
+            _apply(draft, label.field, values, label.text)
             section = None
 
     def furnish(unit: Unit, why: str) -> None:
@@ -471,11 +486,22 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                     continue
                 unit.role = f"label {label.text} -> {label.field}"
                 section = (i, [])
+                if value and p.start_after_label == label.text and p.contents_item:
+                    item = p.contents_item.match(value)
+                    if item:  # a flattened capture: the item, then the body on the same line
+                        section[1].append(Unit(unit.first, unit.first, [item.group(0).strip()]))
+                        rest = value[item.end() :].strip()
+                        if rest:
+                            close()
+                            region = "body"
+                            unit.role += " + body"
+                            body.append(Unit(unit.first, unit.last, [rest], "body"))
+                        continue
                 if value:
                     section[1].append(Unit(unit.first, unit.last, [value]))
                 continue
         hit = pattern_for(line, region)
-        if hit is not None:
+        if hit is not None and not _filled(draft, p.lines[hit[0]], hit[1]):
             _apply_pattern(draft, p, hit[0], hit[1], unit)
             continue
         if region in ("front", "back") and section is not None:
@@ -578,6 +604,18 @@ def _front_slot(unit: Unit, slots: list[str], p: Profile, draft: _Draft) -> str 
                 _apply(draft, slot, [text], "front matter")
             return slot
     return None
+
+
+_REPEATABLE = frozenset({"note", "translator", "editor", "keywords", "furniture", "rights"})
+
+
+def _filled(draft: _Draft, lp: LinePattern, m: re.Match[str]) -> bool:
+    """A line pattern applies once: when all the fields it fills are known, the line is text."""
+    fields = [lp.field] if lp.field else [k for k, v in m.groupdict().items() if v]
+    known = {k for k in draft.header if k not in ("date_text",)}
+    if draft.title:
+        known.add("title")
+    return all(f in known and f not in _REPEATABLE for f in fields)
 
 
 def _apply_pattern(draft: _Draft, p: Profile, i: int, m: re.Match[str], unit: Unit) -> None:
@@ -811,7 +849,15 @@ def _record_furniture(draft: _Draft, p: Profile, choice: Choice) -> None:
             )
     moved = [u for u in draft.units if u.role and u.role != "body" and "furniture" not in u.role]
     if moved:
-        parts = list(dict.fromkeys(u.role.split(" -> ")[-1] for u in moved))
+        parts = list(
+            dict.fromkeys(
+                u.role.removeprefix("label ").replace(" -> ", " as ").replace(" + body", "")
+                if u.role.startswith("label ")
+                else u.role.split(" -> ")[-1]
+                for u in moved
+                if u.role.startswith(("label ", "front ", "line ", "body end"))
+            )
+        )
         lines = _ranges(sorted({n for u in moved for n in range(u.first, u.last + 1)}))
         lead += (
             f". The page's front and back matter (source lines {lines}) is encoded in the "
@@ -1003,11 +1049,14 @@ def _brackets(draft: _Draft) -> None:
                     pos = m.end()
                     counts["sic"] += 1
                     continue
+            start = m.start()
+            if kind == "gap" and before.endswith(" ") and text[m.end() : m.end() + 1] in " ,.;":
+                before, start = before[:-1], start - 1  # "Moscow [...] and" -> "Moscow<gap/> and"
             pieces.append(before)
             out_len += len(before)
             if kind == "gap":
                 new.append(Span(index, out_len, out_len, "gap", (("reason", reason),)))
-                cuts.append((m.start(), m.end()))
+                cuts.append((start, m.end()))
                 reasons[reason] = reasons.get(reason, 0) + 1
             else:
                 inner = m.group(1)

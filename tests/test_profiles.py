@@ -456,7 +456,7 @@ def test_cli_explain_and_profile(tmp_path):
     src = CAPTURES / "frus-telegram.txt"
     result = run("convert", "--explain", str(src))
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("profile: frus 1 (score 6)")
+    assert result.output.splitlines()[1] == "profile: frus 1 (score 6)"
     assert not list(tmp_path.iterdir())
     (tmp_path / "p.toml").write_text(MY_PROFILE)
     (tmp_path / "b.txt").write_bytes(BULLETIN)

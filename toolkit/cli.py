@@ -82,36 +82,94 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "wilson", "web", "plain"]),
     default="auto",
     show_default=True,
-    help="Source shape; auto detects it.",
+    help="Capture profile name (see `toolkit profiles`); auto scores every profile.",
+)
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the sources with your own profile file (TOML; see the README).",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Corpus folder whose profiles/*.toml are used too (default: OUTDIR/.. if it has one).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print the matched profile, the scores and where each source line goes; write nothing.",
+)
+@click.option(
+    "--furniture/--no-furniture",
+    default=True,
+    show_default=True,
+    help="Remove lines recurring verbatim in many of the given sources (3+ sources).",
 )
 @click.option("--encoding", help="Force a text encoding (e.g. cp1251) instead of detecting it.")
-def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | None) -> None:
+def convert(
+    sources: tuple[Path, ...],
+    outdir: Path,
+    fmt: str,
+    profile_file: Path | None,
+    corpus: Path | None,
+    explain: bool,
+    furniture: bool,
+    encoding: str | None,
+) -> None:
     """Convert source texts into TEI with a full header.
 
     \b
-    Example:
+    Examples:
       toolkit convert corpus/sources/*.txt -o corpus/tei
+      toolkit convert --explain corpus/sources/*.txt
+      toolkit convert notes.txt --profile my-archive.toml -o corpus/tei
     """
+    from .profiles import corpus_furniture, load_profile, load_profiles
     from .provenance import timestamp
     from .sources import convert as convert_source
+    from .sources import explain as explain_source
     from .sources import read_source
     from .tei import serialize, to_tei
 
+    try:
+        folder = corpus or (outdir.parent if (outdir.parent / "profiles").is_dir() else None)
+        profiles = load_profiles(folder)
+        profile = load_profile(profile_file) if profile_file else None
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
+    shared = None
+    if furniture and len(sources) >= 3 and not explain:
+        texts = []
+        for source in sources:
+            try:
+                texts.append(read_source(source).decode("utf-8", "replace"))
+            except ToolkitError:
+                continue  # reported below, when the source is converted
+        shared = corpus_furniture(texts)
     now = _timestamp(timestamp)
     failed = 0
     for source in sources:
         warnings: list[str] = []
         try:
+            options = {"format": fmt, "encoding": encoding, "profile": profile}
+            if explain:
+                found = explain_source(
+                    read_source(source), source.name, profiles=profiles, **options
+                )
+                click.echo(f"== {source}\n{found.format()}")
+                continue
             doc = convert_source(
                 read_source(source),
                 source.name,
-                format=fmt,
-                encoding=encoding,
                 now=now,
                 warnings=warnings,
+                profiles=profiles,
+                furniture=shared,
+                **options,
             )
             target = outdir / f"{source.stem}.xml"
             atomic_write(target, serialize(to_tei(doc)))
@@ -123,7 +181,31 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
         for warning in warnings:
             click.echo(f"warning: {source}: {warning}", err=True)
         click.echo(f"{source} -> {target} ({doc.header.source.format}, {len(doc.blocks)} blocks)")
-    _finish(len(sources), failed, "converted")
+    _finish(len(sources), failed, "explained" if explain else "converted")
+
+
+@main.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also list the corpus's own profiles (CORPUS/profiles/*.toml).",
+)
+def profiles(corpus: Path | None) -> None:
+    """List the capture profiles `convert --format` knows.
+
+    \b
+    Example:
+      toolkit profiles
+    """
+    from .profiles import load_profiles
+
+    try:
+        found = load_profiles(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
+    for name, p in sorted(found.items()):
+        click.echo(f"{name}  {p.version}  [{p.origin}]  {p.description}")
 
 
 @main.command()

@@ -213,8 +213,8 @@ def test_layout(name, profile, fields, first, last, furniture):
     body = doc.text()
     for line in furniture:
         assert line not in body
-    app = root.find(".//t:appInfo/t:application[@ident='profile-" + profile + "']", NS)
-    assert app is not None and app.get("version")
+    note = root.find(".//" + BIBL + "t:note[@type='captureFormat']", NS)
+    assert note.text == profile and note.get("n")
     assert from_tei(root) == doc
     data = serialize(root)
     assert validate_bytes(data, name) == []

@@ -94,6 +94,7 @@ class SourceFile:
     encoding: str
     format: str
     damage: tuple[Damage, ...] = ()
+    format_version: str | None = None  # the capture profile's version (toolkit.profiles)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ from .citations import find_citation
 from .decoding import Decoded, decode
 from .errors import SourceError
 from .model import (
-    Application,
     Block,
     Change,
     Damage,
@@ -1173,12 +1172,6 @@ def _freeze(
     encoding = decoded.encoding + (" with BOM" if decoded.bom else "")
     stem = Path(name).stem
     shape = profile.name
-    application = Application(
-        ident=f"profile-{profile.name}",
-        version=profile.version,
-        label=f"Capture profile {profile.name}"
-        + (f" ({profile.description})" if profile.description else ""),
-    )
     header = Header(
         title=draft.title,
         source=SourceFile(
@@ -1187,6 +1180,7 @@ def _freeze(
             encoding=encoding,
             format=shape,
             damage=damage,
+            format_version=profile.version,
         ),
         language=language,
         languages=tuple(languages),
@@ -1206,7 +1200,7 @@ def _freeze(
         contents=h.get("contents", ()),  # type: ignore[arg-type]
         decisions=tuple(draft.decisions),
         responsibilities=tuple(draft.responsibilities),
-        applications=(TOOLKIT, application),
+        applications=(TOOLKIT,),
         changes=(
             Change(
                 when=now,

@@ -431,7 +431,7 @@ def _bibl(h: Header) -> etree._Element:
     bibl.append(E("idno", s.name, type="filename"))
     bibl.append(E("idno", s.sha256, type="SHA-256"))
     bibl.append(E("note", s.encoding, type="encoding"))
-    bibl.append(E("note", s.format, type="captureFormat"))
+    bibl.append(E("note", s.format, type="captureFormat", n=s.format_version))
     if s.damage:
         items = [E("item", d.text, n=f"{d.line}:{d.column}") for d in s.damage]
         bibl.append(
@@ -553,6 +553,7 @@ def read_header(root: etree._Element) -> Header:
         encoding=b.findtext("tei:note[@type='encoding']", default="", namespaces=NS),
         format=b.findtext("tei:note[@type='captureFormat']", default="", namespaces=NS),
         damage=damage,
+        format_version=b.xpath("string(tei:note[@type='captureFormat']/@n)", namespaces=NS) or None,
     )
     doc_date = b.find("tei:date[@type='document']", NS)
     updated = b.find("tei:date[@type='updated']", NS)

@@ -6,13 +6,15 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import DATA, EPOCH, NOW, WEB, WILSON, assert_valid, words
 from lxml import etree
 
 from toolkit.cli import main
 from toolkit.errors import SourceError
 from toolkit.profiles import corpus_furniture, load_profile, load_profiles, parse_profile
-from toolkit.sources import convert, detect_format, explain
+from toolkit.sources import FORMATS, convert, detect_format, explain
 from toolkit.tei import from_tei, serialize, to_tei
 from toolkit.validate import validate_bytes
 
@@ -469,3 +471,47 @@ def test_cli_explain_and_profile(tmp_path):
     result = run("convert", str(src), "--format", "nosuch", "-o", str(out))
     assert result.exit_code == 1
     assert "[E107] unknown format 'nosuch'" in result.output
+
+
+PIECES = [
+    "Citation:",
+    "Summary: a summary",
+    "Contents:",
+    "Translation - English",
+    "Source",
+    "Record ID",
+    "900001",
+    "Author(s):",
+    "Document Information",
+    "Skip to content",
+    "English HTML",
+    "get citation",
+    "Home > News",
+    "Updated: 2021-01-02 | By: Someone",
+    "Footnotes",
+    "1. Source: National Archives, RG 59, Central Files, 611.93/5-1458.",
+    "214. Telegram From the Embassy",
+    "Washington, May 1, 1958.",
+    "**Bold Title**",
+    "March 3, 1950",
+    "Related",
+    "[Prev] [Next]",
+    "Copyright 2020",
+    "A sentence of text [with] a bracket [sic] and [...] more.",
+    "a line in lower case that goes on-",
+    "",
+    "Short",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=25), st.sampled_from(FORMATS))
+def test_any_arrangement_converts_or_gives_a_coded_error(lines, fmt):
+    data = "\n".join(lines).encode()
+    try:
+        doc = convert(data, "f.txt", format=fmt, now=NOW)
+    except SourceError as exc:
+        assert exc.code in ("E102", "E108")
+        return
+    assert from_tei(to_tei(doc)) == doc
+    assert validate_bytes(serialize(to_tei(doc)), "f.xml") == []

@@ -57,6 +57,7 @@ FIELDS = frozenset(
 )
 FRONT_SLOTS = frozenset({"date", "title", "citation", "abstract", "note"})
 WHERE = frozenset({"front", "back", "outside", "anywhere"})
+SCORE_WINDOW = 20_000
 _NAME = re.compile(r"[a-z][a-z0-9-]{0,40}$")
 
 
@@ -115,7 +116,12 @@ class Profile:
     origin: str = "package"
 
     def score(self, text: str) -> float:
-        """The sum of the weights of the markers found in ``text``."""
+        """The sum of the weights of the markers found in ``text``.
+
+        Markers are page chrome, so only the first and last 20,000 characters are searched.
+        """
+        if len(text) > 2 * SCORE_WINDOW:
+            text = text[:SCORE_WINDOW] + "\n" + text[-SCORE_WINDOW:]
         return sum(m.weight for m in self.markers if m.pattern.search(text))
 
     def is_furniture(self, line: str) -> bool:

@@ -371,11 +371,8 @@ def _units(text: str, p: Profile, structural) -> tuple[list[Unit], bool]:  # typ
     """Blank-line paragraphs (structural lines split out) or, without blank lines, lines."""
     raw = text.split("\n")
     stripped = [ln.strip() for ln in raw]
-    gaps = sum(
-        1
-        for i in range(1, len(stripped) - 1)
-        if not stripped[i] and stripped[i - 1] and any(stripped[i + 1 :])
-    )
+    last = max((i for i, ln in enumerate(stripped) if ln), default=0)
+    gaps = sum(1 for i in range(1, last) if not stripped[i] and stripped[i - 1])
     blank_mode = gaps >= 2
     units: list[Unit] = []
     current: Unit | None = None
@@ -1076,7 +1073,7 @@ def _brackets(draft: _Draft) -> None:
             k = bisect_right(ends, offset)
             return offset - (removed[k - 1] if k else 0)
 
-        draft.blocks[index] = replace(block, text="".join(pieces))
+        draft.blocks[index] = Block(block.kind, "".join(pieces), block.attrs)
         grouped[index] = [
             replace(s, start=moved(s.start), end=moved(s.end)) for s in grouped[index]
         ] + new
@@ -1100,11 +1097,13 @@ def _brackets(draft: _Draft) -> None:
             f"{counts['gap']} as gap with the reason ({why}; from [...], [illegible], [unclear])"
         )
     if said:
+        dropped = "The bracket characters [ ] themselves are not kept in the text"
+        if counts["sic"] or counts["gap"]:
+            dropped += " (nor the bracketed sic, ..., illegible or unclear, now elements)"
         draft.decisions.append(
             "Square brackets of the editor or translator are encoded: "
             + "; ".join(said)
-            + ". The bracket characters [ ] themselves (and the bracketed words sic, illegible, "
-            "unclear, ...) are not kept in the text."
+            + f". {dropped}."
         )
 
 
@@ -1114,7 +1113,11 @@ def _brackets(draft: _Draft) -> None:
 def find_damage(text: str) -> tuple[Damage, ...]:
     """Tokens where the capture replaced characters by ``?`` or U+FFFD."""
     found: list[Damage] = []
+    if "?" not in text and "\ufffd" not in text:
+        return ()
     for number, line in enumerate(text.split("\n"), 1):
+        if "?" not in line and "\ufffd" not in line:
+            continue
         for m in _DAMAGE.finditer(line):
             found.append(Damage(number, m.start() + 1, m.group(0)))
     return tuple(found)

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, EPOCH, NOW, WEB, WILSON, assert_valid, words
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import DATA, EPOCH, NOW, WEB, WILSON, assert_valid, words
 from lxml import etree
 
 from toolkit.cli import main
@@ -183,6 +183,20 @@ LAYOUTS = [
         ["Office of the Historian"],
     ),
 ]
+LAYOUTS.append(
+    (
+        "frus-editorial-note.txt",
+        "frus",
+        {
+            "t:teiHeader/t:fileDesc/t:titleStmt/t:title": "Editorial Note",
+            BIBL + "t:idno[@type='document']": "217",
+            ".//t:msIdentifier/t:repository/t:choice/t:abbr": "NARA",
+        },
+        "On May 20, 1958,",
+        "see Document 221.",
+        ["Office of the Historian", "Footnotes"],
+    )
+)
 IDS = [layout[0].removesuffix(".txt") for layout in LAYOUTS]
 
 
@@ -515,3 +529,36 @@ def test_any_arrangement_converts_or_gives_a_coded_error(lines, fmt):
         return
     assert from_tei(to_tei(doc)) == doc
     assert validate_bytes(serialize(to_tei(doc)), "f.xml") == []
+
+
+def test_cli_convert_removes_furniture_shared_by_the_given_sources(tmp_path):
+    for i in range(3):
+        (tmp_path / f"s{i}.txt").write_text(
+            f"Title {i}\n\nParagraph {i} of the text.\n\nInvented Reading Room Notice\n"
+        )
+    out = tmp_path / "out"
+    result = run("convert", *(str(tmp_path / f"s{i}.txt") for i in range(3)), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    data = (out / "s0.xml").read_text()
+    assert "Invented Reading Room Notice" not in data.split("<body>")[1]
+    assert "'Invented Reading Room Notice' (in 3 sources)" in data
+    result = run(
+        "convert",
+        *(str(tmp_path / f"s{i}.txt") for i in range(3)),
+        "--no-furniture",
+        "-o",
+        str(out),
+    )
+    assert "Invented Reading Room Notice" in (out / "s0.xml").read_text().split("<body>")[1]
+
+
+def test_cli_profiles_lists_corpus_profiles(tmp_path):
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "bulletin.toml").write_text(MY_PROFILE)
+    result = run("profiles", "--corpus", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "ministry-bulletin  1  [" in result.output
+    (tmp_path / "profiles" / "broken.toml").write_text("name = ")
+    result = run("profiles", "--corpus", str(tmp_path))
+    assert result.exit_code == 2
+    assert "[E120] not valid TOML" in result.output

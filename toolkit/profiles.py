@@ -20,6 +20,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -273,14 +274,19 @@ def load_profile(path: str | Path) -> Profile:
 
 
 def packaged_profiles() -> dict[str, Profile]:
-    """The profiles shipped in ``toolkit/data/profiles``, by name."""
+    """The profiles shipped in ``toolkit/data/profiles``, by name (read once per process)."""
+    return dict(_packaged())
+
+
+@cache
+def _packaged() -> tuple[tuple[str, Profile], ...]:
     found: dict[str, Profile] = {}
     folder = files("toolkit.data").joinpath("profiles")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             profile = parse_profile(entry.read_text(encoding="utf-8"), entry.name, "package")
             found[profile.name] = profile
-    return found
+    return tuple(found.items())
 
 
 def load_profiles(corpus: str | Path | None = None) -> dict[str, Profile]:

@@ -154,6 +154,9 @@ _EXPLANATION = re.compile(
     r"apparently|possibly|likely)\b"
 )
 EDITOR_ID = "source-editor"
+_RECORD_ID = re.compile(
+    r"\b(?:Record ID|Record No\.?|Document ID|Identifier)\s*:\s*([A-Za-z0-9][A-Za-z0-9._/-]*)", re.I
+)
 
 
 @dataclass
@@ -801,6 +804,12 @@ def _finish_header(draft: _Draft, p: Profile, name: str, body: list[Unit]) -> No
         if m:
             h["citation"] = m.group("ref").strip()
             _reference(m.group("ref"), draft, warn=True)
+    if "record_id" not in h:
+        for label, text in draft.notes:
+            m = _RECORD_ID.search(f"{label}: {text}")
+            if m:
+                h["record_id"] = m.group(1)
+                break
     if not draft.title and h.get("surrogate_title"):
         draft.title = str(h["surrogate_title"])
     if p.first_as_title and body:

@@ -27,6 +27,12 @@ CODES: dict[str, str] = {
     "E106": "an unknown encoding name was given",
     "E107": "an unknown capture format or profile was asked for",
     "E108": "no body text was found in a capture",
+    "E120": "a capture profile is not valid TOML or not UTF-8",
+    "E121": "a capture profile holds an invalid regular expression",
+    "E122": "a capture profile names an unknown header field or front slot",
+    "E123": "a capture profile is malformed (missing name or version, bad value)",
+    "E124": "a capture profile file cannot be read",
+    "E125": "no capture profile matched well; converted as plain text (warning)",
     "E201": "a TEI file is malformed XML",
     "E202": "a file is not a TEI document",
     "E203": "a DOCTYPE declares entities (never expanded)",
@@ -56,7 +62,7 @@ CODES: dict[str, str] = {
 
 
 class ToolkitError(Exception):
-    """Base class: ``code`` is stable (a key of :data:`CODES`), ``path`` names the file concerned."""
+    """Base class: ``code`` is stable (a key of :data:`CODES`); ``path`` names the file."""
 
     def __init__(self, code: str, message: str, path: str | None = None, line: int | None = None):
         if code not in CODES:

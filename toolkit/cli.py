@@ -148,6 +148,16 @@ def convert(sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | N
     is_flag=True,
     help="Add the unreviewed candidates to the authority file for review.",
 )
+@click.option(
+    "--editor",
+    help="Your id (e.g. jdoe): hand edits of machine tags are recorded as yours. "
+    "Default: `editor` in toolkit.toml beside or above the inputs.",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Fresh start: forget recorded decisions and remake every machine tag.",
+)
 def tag(
     inputs: tuple[Path, ...],
     outdir: Path | None,
@@ -155,6 +165,8 @@ def tag(
     model: str | None,
     jobs: int,
     update_authority: bool,
+    editor: str | None,
+    reset: bool,
 ) -> None:
     """Tag persons, places and organizations in TEI files.
 
@@ -166,11 +178,17 @@ def tag(
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
     from .authority import add_candidates
+    from .decisions import check_editor, configured_editor
     from .files import expand
     from .provenance import timestamp
     from .tagging import file_sha256, tag_files
 
     now = _timestamp(timestamp)
+    editor = editor or configured_editor(inputs)
+    try:
+        check_editor(editor)
+    except ToolkitError as exc:
+        raise click.UsageError(str(exc)) from None
     authority_data, auth = _authority(authority)
     nlp, info = _pipeline(model, auth)
     paths = list(expand(inputs))
@@ -184,10 +202,15 @@ def tag(
         now=now,
         authority_sha256=file_sha256(authority_data),
         n_process=jobs,
+        editor=editor,
+        reset=reset,
     ):
         if result.error is not None:
             _fail(result.error)
             failed += 1
+            continue
+        if result.skipped:
+            click.echo(f"{result.path}: skipped, {result.skipped}")
             continue
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)

@@ -28,6 +28,7 @@ overwritten. ``toolkit tag --reset`` forgets both groups and every machine tag.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from bisect import bisect_left
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from .errors import ToolkitError
 from .tei import NS, E
 
 PROPOSALS = "toolkit-proposals"
@@ -149,6 +151,19 @@ def editor_resp(editor: str) -> etree._Element:
         E("name", name, type="person"),
         xml_id=editor,
     )
+
+
+_EDITOR_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def check_editor(editor: str | None) -> None:
+    """Raise E212 for an editor id that is not an xml:id-like token."""
+    if editor is not None and not _EDITOR_ID.match(editor):
+        raise ToolkitError(
+            "E212",
+            f"the editor id {editor!r} is not an xml:id-like token; use letters, digits, "
+            "'_', '-', '.', starting with a letter (e.g. jdoe)",
+        )
 
 
 def configured_editor(paths: Iterable[Path]) -> str | None:

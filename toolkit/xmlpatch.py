@@ -278,6 +278,7 @@ class Patch:
 
     scan: Scan
     edits: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    _unit: str | None = None
 
     def replace(self, pos: int, end: int, text: str, order: int = 1) -> None:
         self.edits.append((pos, order, len(self.edits), end, text))
@@ -352,13 +353,22 @@ class Patch:
             begin = el.start
         self.delete(begin, el.end_end)
 
+    def _style(self, xml: str) -> str:
+        """A fragment indented by two spaces a level, in the file's own indentation step."""
+        unit = self.indent_unit()
+        if unit == "  " or "\n" not in xml:
+            return xml
+        return re.sub(r"\n((?:  )+)", lambda m: "\n" + unit * (len(m.group(1)) // 2), xml)
+
     def replace_element(self, el: Element, xml: str) -> None:
         """Replace ``el`` (tags and content) by ``xml``, re-indented to ``el``'s column."""
+        xml = self._style(xml)
         self.replace(el.start, el.end_end, _reindent(xml, self._indent_before(el.start)))
 
     def append_child(self, parent: Element, xml: str, unit: str | None = None) -> None:
         """Insert ``xml`` as the last child of ``parent``, in the indentation style around it."""
         text = self.scan.text
+        xml = self._style(xml)
         if parent.empty:
             pad = self._indent_before(parent.start)
             child = pad + (unit or self.indent_unit())
@@ -386,17 +396,18 @@ class Patch:
         else:
             child_pad = None
         if child_pad is None:
-            self.insert(close_ws_start, xml)
+            self.insert(close_ws_start, _reindent(xml, None))
             return
         nl = "\r\n" if "\r\n" in text[: parent.end] else "\n"
         self.insert(close_ws_start, nl + child_pad + _reindent(xml, child_pad, nl))
 
     def insert_after(self, el: Element, xml: str) -> None:
         """Insert ``xml`` as the next sibling of ``el``, indented as ``el``."""
+        xml = self._style(xml)
         pad = self._indent_before(el.start)
         nl = "\r\n" if "\r\n" in self.scan.text[: el.start] else "\n"
         if pad is None:
-            self.insert(el.end_end, xml)
+            self.insert(el.end_end, _reindent(xml, None))
         else:
             self.insert(el.end_end, nl + pad + _reindent(xml, pad, nl))
 
@@ -428,6 +439,12 @@ class Patch:
 
     def indent_unit(self) -> str:
         """The file's indentation step: a tab, or the smallest run of leading spaces."""
+        if self._unit is not None:
+            return self._unit
+        self._unit = self._find_unit()
+        return self._unit
+
+    def _find_unit(self) -> str:
         text = self.scan.text
         if re.search(r"\n\t+<", text):
             return "\t"
@@ -437,8 +454,8 @@ class Patch:
 
 def _reindent(xml: str, pad: str | None, nl: str = "\n") -> str:
     """Shift every line after the first by ``pad`` (``xml`` is indented from column 0)."""
-    if pad is None:
-        return xml
+    if pad is None:  # a file without line structure: the fragment goes in on one line
+        return re.sub(r"\n[ \t]*", "", xml)
     return xml.replace("\n", nl + pad)
 
 

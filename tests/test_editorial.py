@@ -84,7 +84,9 @@ def test_retyped_and_repointed_tags_become_the_editors(doc):
     (folder / "toolkit.toml").write_text('editor = "jdoe"\n', "utf-8")
     run(tag_args(folder, path))
     after = path.read_text("utf-8")
-    assert re.search(r'<orgName ref="#gestapo" resp="#jdoe" xml:id="[^"]+">Gestapo</orgName>', after)
+    assert re.search(
+        r'<orgName ref="#gestapo" resp="#jdoe" xml:id="[^"]+">Gestapo</orgName>', after
+    )
     assert re.search(r'<persName ref="auth:mao-zedong" resp="#jdoe" [^>]*>Stalin</persName>', after)
     assert 'type="retyped" subtype="persName"' in after
     assert 'type="repointed" subtype="persName"' in after

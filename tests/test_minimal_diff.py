@@ -36,7 +36,9 @@ def _nlp() -> spacy.language.Language:
 
 NLP = _nlp()
 
-_NAME_TAG = r'<(persName|placeName|orgName) ref="[^"]*" resp="#toolkit-[a-z]+" xml:id="n-[0-9a-f-]+">'
+_NAME_TAG = (
+    r'<(persName|placeName|orgName) ref="[^"]*" resp="#toolkit-[a-z]+" xml:id="n-[0-9a-f-]+">'
+)
 
 
 def strip_added(output: str) -> str:
@@ -45,14 +47,23 @@ def strip_added(output: str) -> str:
     text = re.sub(r"\]\]>(</(?:persName|placeName|orgName)>)<!\[CDATA\[", r"\1", text)
     for _ in range(2):
         text = re.sub(_NAME_TAG + r"(.*?)</\1>", r"\2", text, flags=re.S)
-    text = re.sub(r'(?:\r?\n[ \t]*)?<respStmt xml:id="toolkit-[a-z]+">.*?</respStmt>', "", text, flags=re.S)
     text = re.sub(
-        r'(?:\r?\n[ \t]*)?<application ident="(?:spaCy|en_\w+)".*?</application>', "", text, flags=re.S
+        r'(?:\r?\n[ \t]*)?<respStmt xml:id="toolkit-[a-z]+">.*?</respStmt>', "", text, flags=re.S
     )
-    text = re.sub(r'(?:\r?\n[ \t]*)?<change [^>]*who="#toolkit #toolkit-ner[^"]*">.*?</change>', "", text)
+    text = re.sub(
+        r'(?:\r?\n[ \t]*)?<application ident="(?:spaCy|en_\w+)".*?</application>',
+        "",
+        text,
+        flags=re.S,
+    )
+    text = re.sub(
+        r'(?:\r?\n[ \t]*)?<change [^>]*who="#toolkit #toolkit-ner[^"]*">.*?</change>', "", text
+    )
     text = re.sub(r"(?:\r?\n[ \t]*)?<standOff>.*?</standOff>", "", text, flags=re.S)
     # containers the toolkit had to create, now empty
-    text = re.sub(r"(?:\r?\n[ \t]*)?<encodingDesc>\s*<appInfo>\s*</appInfo>\s*</encodingDesc>", "", text)
+    text = re.sub(
+        r"(?:\r?\n[ \t]*)?<encodingDesc>\s*<appInfo>\s*</appInfo>\s*</encodingDesc>", "", text
+    )
     return re.sub(r"(?:\r?\n[ \t]*)?<revisionDesc>\s*</revisionDesc>", "", text)
 
 
@@ -65,8 +76,8 @@ SENTENCES = [
     "<![CDATA[Stalin & Mao Zedong <in> Yan'an]]> said so.",
     "Plain words<!-- a comment --> and Stalin<?editor check?>.",
     "A <pb n='3'/>page break before Stalin.",
-    "<note type=\"editorial\">Mao Zedong</note> then GMD.",
-    "<m:math xmlns:m=\"http://www.w3.org/1998/Math/MathML\"><m:mi>Stalin</m:mi></m:math> Stalin.",
+    '<note type="editorial">Mao Zedong</note> then GMD.',
+    '<m:math xmlns:m="http://www.w3.org/1998/Math/MathML"><m:mi>Stalin</m:mi></m:math> Stalin.',
 ]
 
 
@@ -78,14 +89,24 @@ def tei_files(draw: st.DrawFn) -> str:
     attrs = [f"xml:id={q}d1{q}", f"xml:lang={q}en{q}"]
     if draw(st.booleans()):
         attrs.reverse()
-    paragraphs = draw(st.lists(st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3), min_size=1, max_size=4))
-    decl = draw(st.sampled_from(['<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0'?>", ""]))
-    comment = draw(st.sampled_from(["", "<!-- hand-made file -->", "<?xml-model href='tei_all.rng'?>"]))
+    paragraphs = draw(
+        st.lists(
+            st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3), min_size=1, max_size=4
+        )
+    )
+    decl = draw(
+        st.sampled_from(['<?xml version="1.0" encoding="UTF-8"?>', "<?xml version='1.0'?>", ""])
+    )
+    comment = draw(
+        st.sampled_from(["", "<!-- hand-made file -->", "<?xml-model href='tei_all.rng'?>"])
+    )
 
     def line(level: int, content: str) -> str:
         return nl + indent * level + content
 
-    body = "".join(line(3, f"<p n={q}{i}{q}>" + " ".join(p) + "</p>") for i, p in enumerate(paragraphs))
+    body = "".join(
+        line(3, f"<p n={q}{i}{q}>" + " ".join(p) + "</p>") for i, p in enumerate(paragraphs)
+    )
     header = (
         line(1, "<teiHeader>")
         + line(2, "<fileDesc>")
@@ -95,7 +116,10 @@ def tei_files(draw: st.DrawFn) -> str:
         + line(2, "</fileDesc>")
         + line(2, "<encodingDesc>")
         + line(3, "<appInfo>")
-        + line(4, f"<application ident={q}editor{q} version={q}1{q}><label>An editor</label></application>")
+        + line(
+            4,
+            f"<application ident={q}editor{q} version={q}1{q}><label>An editor</label></application>",
+        )
         + line(3, "</appInfo>")
         + line(2, "</encodingDesc>")
         + line(2, "<revisionDesc>")
@@ -133,7 +157,9 @@ def test_tag_changes_only_what_it_adds(source: str) -> None:
     assert strip_added(out) == source
     after = from_tei(parse_bytes(result.data).getroot())
     assert [b.text for b in after.blocks] == [b.text for b in before.blocks]
-    again = tag_document(result.data, Path("x.xml"), NLP, INFO, AUTH, now=NOW, authority_sha256="0" * 64)
+    again = tag_document(
+        result.data, Path("x.xml"), NLP, INFO, AUTH, now=NOW, authority_sha256="0" * 64
+    )
     assert again.data is None
 
 

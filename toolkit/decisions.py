@@ -143,12 +143,12 @@ def group(kind: str, spans: Iterable[etree._Element]) -> etree._Element:
 
 
 def editor_resp(editor: str) -> etree._Element:
-    """The ``respStmt`` naming an editor (the shape ``review confirm`` writes too)."""
+    """The ``respStmt`` naming an editor."""
     name = editor if editor != DEFAULT_EDITOR else "an unnamed editor (toolkit tag --editor ID)"
     return E(
         "respStmt",
         E("resp", "editorial decisions on name tags"),
-        E("name", name, type="person"),
+        E("persName", name),
         xml_id=editor,
     )
 

@@ -65,11 +65,12 @@ def build(
     progress: Callable[[Iterable, int, str], Iterator] | None = None,
 ) -> BuildReport:
     """Run the whole pipeline; ``progress(items, length, label)`` may wrap long loops."""
+    from .decisions import configured_editor
     from .entities import load_pipeline
     from .index import build_index
+    from .revision import is_side_file, write_revised
     from .sources import convert, read_source
     from .tagging import file_sha256, tag_files
-    from .tei import serialize, to_tei
 
     wrap = progress or (lambda items, length, label: iter(items))
     report = BuildReport()
@@ -83,7 +84,9 @@ def build(
                 report.unchanged.append(source)
                 continue
             doc = convert(data, source.name, now=now)
-            atomic_write(target, serialize(to_tei(doc)))
+            # editor helper (issue 10): a revised source keeps the old TEI's annotations
+            conflicts = write_revised(target, doc, now=now)
+            report.warnings += [str(c) for c in conflicts]
             report.converted.append(source)
         except ToolkitError as exc:
             exc.path = str(source)
@@ -101,7 +104,7 @@ def build(
     except ToolkitError as exc:
         report.errors.append(exc)
         return report
-    tei_files = sorted(tei_dir.glob("*.xml"))
+    tei_files = sorted(p for p in tei_dir.glob("*.xml") if not is_side_file(p))
     results = tag_files(
         tei_files,
         nlp,
@@ -110,6 +113,7 @@ def build(
         now=now,
         authority_sha256=file_sha256(authority_data),
         n_process=jobs,
+        editor=configured_editor([corpus]),  # editor helper: who made hand edits
     )
     for result in wrap(results, len(tei_files), "tag"):
         if result.error is not None:

@@ -28,10 +28,6 @@ from .errors import TEIError
 
 _NAME = r"[^\s/>=\"'<]+"
 _ATTR = re.compile(r"(\s+)(" + _NAME + r")(\s*=\s*)(?:\"([^\"]*)\"|'([^']*)')")
-_NAME_RE = re.compile(_NAME)
-_TAG_END = re.compile(r"\s*(/?)>")
-_MARKUP = re.compile(r"<|&|\r")
-_REF = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z_][\w.-]*);")
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _DECL_ENCODING = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
@@ -114,6 +110,21 @@ def decode(data: bytes) -> tuple[str, str, bytes]:
         raise TEIError("E210", f"the file is not readable as its declared encoding {enc}") from None
 
 
+_TOKEN = re.compile(
+    r"(?P<text>[^<&\r]+)"
+    r"|(?P<cr>\r\n?)"
+    r"|(?P<ref>&(?:#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z_][\w.-]*);)"
+    r"|(?P<comment><!--.*?-->)"
+    r"|(?P<cdata><!\[CDATA\[.*?\]\]>)"
+    r"|(?P<pi><\?.*?\?>)"
+    r"|(?P<doctype><!)"
+    r"|(?P<end></[^>]*>)"
+    r"|(?P<start><(?P<name>[^\s/>=\"'<!?]+)(?:\s+[^\s/>=\"'<]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*"
+    r"\s*(?P<slash>/?)>)",
+    re.S,
+)
+
+
 def scan(data: bytes) -> Scan:
     """Scan a well-formed document (parse it with lxml first: this scanner trusts the syntax)."""
     text, encoding, bom = decode(data)
@@ -121,74 +132,57 @@ def scan(data: bytes) -> Scan:
     items: list[Piece | Event] = []
     stack: list[int] = []
     pos, n = 0, len(text)
-    started = False
-    find = text.find
+    match = _TOKEN.match
     while pos < n:
-        m = _MARKUP.search(text, pos)
-        nxt = m.start() if m else n
-        if nxt > pos:
-            if started and stack:
-                items.append(Piece(pos, nxt, pos, text[pos:nxt], "text"))
-            pos = nxt
-            continue
-        ch = text[pos]
-        if ch == "\r":
-            end = pos + 2 if text.startswith("\r\n", pos) else pos + 1
+        m = match(text, pos)
+        if m is None:
+            raise TEIError("E210", f"unreadable markup at character {pos}")
+        kind = m.lastgroup
+        end = m.end()
+        if kind == "text":
             if stack:
-                items.append(Piece(pos, end, pos, "\n", "ref"))
-            pos = end
-        elif ch == "&":
-            r = _REF.match(text, pos)
-            if r is None:
-                raise TEIError("E210", f"an unexpected '&' at character {pos}")
-            name = r.group(1)
-            if name.startswith("#x"):
-                value = chr(int(name[2:], 16))
-            elif name.startswith("#"):
-                value = chr(int(name[1:]))
-            elif name in _PREDEFINED:
-                value = _PREDEFINED[name]
+                items.append(Piece(pos, end, pos, m.group(), "text"))
+        elif kind == "start" or kind == "slash" or kind == "name":
+            el = Element(start=pos, start_end=end, qname=m.group("name"))
+            index = len(elements)
+            elements.append(el)
+            items.append(Event("start", pos, end, index))
+            el.first_event = len(items) - 1
+            if m.group("slash"):
+                el.end, el.end_end = pos, end
+                el.last_event = el.first_event
             else:
-                raise TEIError("E210", f"the entity reference &{name}; cannot be mapped")
-            items.append(Piece(pos, r.end(), pos, value, "ref"))
-            pos = r.end()
-        elif text.startswith("<!--", pos):
-            end = find("-->", pos + 4) + 3
-            if stack:
-                items.append(Event("comment", pos, end))
-            pos = end
-        elif text.startswith("<![CDATA[", pos):
-            end = find("]]>", pos + 9)
-            inner = text[pos + 9 : end]
-            _cdata_pieces(items, pos, end + 3, pos + 9, inner)
-            pos = end + 3
-        elif text.startswith("<?", pos):
-            end = find("?>", pos + 2) + 2
-            if stack:
-                items.append(Event("pi", pos, end))
-            pos = end
-        elif text.startswith("<!", pos):
-            pos = _skip_doctype(text, pos)
-        elif text.startswith("</", pos):
-            end = find(">", pos) + 1
+                stack.append(index)
+        elif kind == "end":
             index = stack.pop()
             el = elements[index]
             el.end, el.end_end = pos, end
             items.append(Event("end", pos, end, index))
             el.last_event = len(items) - 1
-            pos = end
-        else:
-            started = True
-            el, pos = _start_tag(text, pos)
-            index = len(elements)
-            elements.append(el)
-            items.append(Event("start", el.start, el.start_end, index))
-            el.first_event = len(items) - 1
-            if el.empty:
-                el.last_event = el.first_event
-            else:
-                stack.append(index)
+        elif kind == "cr":
+            if stack:
+                items.append(Piece(pos, end, pos, "\n", "ref"))
+        elif kind == "ref":
+            items.append(Piece(pos, end, pos, _ref_value(m.group()[1:-1]), "ref"))
+        elif kind == "cdata":
+            _cdata_pieces(items, pos, end, pos + 9, text[pos + 9 : end - 3])
+        elif kind in ("comment", "pi"):
+            if stack:
+                items.append(Event(kind, pos, end))
+        else:  # a DOCTYPE
+            end = _skip_doctype(text, pos)
+        pos = end
     return Scan(text, elements, items, encoding, bom)
+
+
+def _ref_value(name: str) -> str:
+    if name.startswith("#x"):
+        return chr(int(name[2:], 16))
+    if name.startswith("#"):
+        return chr(int(name[1:]))
+    if name in _PREDEFINED:
+        return _PREDEFINED[name]
+    raise TEIError("E210", f"the entity reference &{name}; cannot be mapped")
 
 
 def _cdata_pieces(items: list, start: int, end: int, inner: int, content: str) -> None:
@@ -224,11 +218,12 @@ def _skip_doctype(text: str, pos: int) -> int:
     return i
 
 
-def _start_tag(text: str, pos: int) -> tuple[Element, int]:
-    m = _NAME_RE.match(text, pos + 1)
-    assert m is not None
-    el = Element(start=pos, start_end=0, qname=m.group())
-    i = m.end()
+def parse_attributes(text: str, el: Element) -> None:
+    """Fill ``el.attrs`` and ``el.attrs_end`` from its start tag (on demand: most elements are
+    never edited, and a tag with 200,000 attributes is read once, linearly)."""
+    if el.attrs or el.attrs_end:
+        return
+    i = el.start + 1 + len(el.qname)
     attrs_end = i
     while True:
         a = _ATTR.match(text, i)
@@ -238,13 +233,7 @@ def _start_tag(text: str, pos: int) -> tuple[Element, int]:
         value_end = a.end(4) if a.group(4) is not None else a.end(5)
         el.attrs[a.group(2)] = (value_start, value_end, text[value_start - 1])
         i = attrs_end = a.end()
-    t = _TAG_END.match(text, i)
-    assert t is not None, f"unreadable start tag at {pos}"
     el.attrs_end = attrs_end
-    el.start_end = t.end()
-    if t.group(1):
-        el.end, el.end_end = el.start, el.start_end
-    return el, t.end()
 
 
 # --- escaping ---------------------------------------------------------------------------------
@@ -309,8 +298,9 @@ class Patch:
 
     def set_attr(self, el: Element, name: str, value: str | None) -> None:
         """Set (or with None remove) an attribute, keeping the others and their quoting."""
-        old = el.attrs.get(name)
         text = self.scan.text
+        parse_attributes(text, el)
+        old = el.attrs.get(name)
         if old is not None:
             a, b, quote = old
             if value is None:

@@ -5,7 +5,10 @@ receives every annotation of the old TEI: human and machine name tags, other ele
 added (``hi``, ``date``, ``rs`` ...), hand-edited attributes (also on the converter's own
 elements and on the blocks), comments, elements of other namespaces and hand-written ``note`` s
 (whose text is not in the source and travels with the note), and the ``standOff`` (candidates,
-the tagger's proposals and the editors' decisions, re-keyed to the new text).
+the tagger's proposals and the editors' decisions, re-keyed to the new text). The converter's
+own markup (``supplied``, ``pb``, ``signed``, and any element the new conversion makes) follows
+the new conversion; attributes an editor added to one are kept where the new conversion makes
+the same element, and listed as a conflict where it does not.
 
 Re-anchoring: the old and new block texts are compared (blocks first, then characters within
 the blocks that differ, :class:`difflib.SequenceMatcher`), and every annotation's offsets map
@@ -50,6 +53,10 @@ from .tei import (
 )
 
 SIMILAR = 0.75
+EXAMPLES = "http://www.tei-c.org/ns/Examples"
+# Markup the converter makes: it follows the new conversion (with hand-added attributes kept
+# where the new conversion makes the same element, a conflict where it does not).
+CONVERTER_TAGS = frozenset({"supplied", "pb", "signed"})
 _PAYLOAD = frozenset({"note"})  # elements whose text an editor wrote (not in the source)
 
 
@@ -176,6 +183,7 @@ def carry_over(
     diff = _Diff(bases, [b.text for b in new_doc.blocks])
     old_starts = _starts(bases)
     new_spans = list(new_doc.spans)
+    structure = CONVERTER_TAGS | {s.tag for s in new_spans}
     new_by_key = {(s.block, s.start, s.end, s.tag): i for i, s in enumerate(new_spans)}
     carried: list[_Carried] = []
     conflicts: list[Conflict] = []
@@ -196,6 +204,10 @@ def carry_over(
             if existing is not None:  # the converter made it again: keep hand-edited attributes
                 if span.attrs and new_spans[existing].attrs != span.attrs:
                     new_spans[existing] = replace(new_spans[existing], attrs=span.attrs)
+                continue
+            if span.tag in structure:  # the converter's own markup follows the new conversion
+                if span.attrs:
+                    conflict(span, f"the new conversion has no <{span.tag}> here")
                 continue
             carried.append(_Carried(nb, ns, ne, span, n))
     blocks = list(new_doc.blocks)
@@ -415,32 +427,41 @@ def is_side_file(path: Path) -> bool:
 
 
 def write_revised(target: Path, new_doc: Document, *, now: str) -> list[Conflict]:
-    """Write ``new_doc`` to ``target``; when ``target`` holds an older TEI of the same document,
-    carry its annotations over, keep it as a backup and write the conflicts file. Atomic, and
-    safe to run again after a crash (each step is redone or skipped, never doubled)."""
+    """Write ``new_doc`` to ``target``, carrying over the annotations of the TEI there (if any):
+    see :func:`revise`."""
     try:
         old = target.read_bytes()
     except FileNotFoundError:
         atomic_write(target, serialize(to_tei(new_doc)))
         return []
+    data, conflicts = revise(target, old, new_doc, now=now)
+    atomic_write(target, data)
+    return conflicts
+
+
+def revise(
+    target: Path, old: bytes, new_doc: Document, *, now: str
+) -> tuple[bytes, list[Conflict]]:
+    """The bytes to write over ``target`` (whose content is ``old``) for a new conversion.
+
+    Keeps ``old`` as ``target.bak-<sha8>`` and writes the conflicts file first (both atomic), so
+    a run killed before ``target`` is replaced redoes the same steps without doubling them.
+    """
+    backup = backup_path(target, old)
     try:
         data, conflicts = carry_over(old, new_doc, now=now, name=str(target))
     except ToolkitError as exc:  # an unreadable old TEI: keep it aside, write the new one
-        backup = backup_path(target, old)
         if not backup.exists():
             atomic_write(backup, old)
-        atomic_write(target, serialize(to_tei(new_doc)))
-        return [Conflict(str(target), "", f"the previous TEI could not be read ({exc})", "")]
-    backup = backup_path(target, old)
+        reason = f"the previous TEI could not be read ({exc.message}); it is kept as {backup.name}"
+        return serialize(to_tei(new_doc)), [Conflict(str(target), "", reason, "")]
     if not backup.exists():
         atomic_write(backup, old)
     if conflicts:
         revision = f"{_sha(old)[:8]}-{new_doc.header.source.sha256[:8]}"
-        atomic_write(
-            conflicts_path(target), conflicts_file(conflicts_path(target), conflicts, revision)
-        )
-    atomic_write(target, data)
-    return conflicts
+        path = conflicts_path(target)
+        atomic_write(path, conflicts_file(path, conflicts, revision))
+    return data, conflicts
 
 
 def _sha(data: bytes) -> str:
@@ -465,12 +486,12 @@ def conflicts_file(path: Path, conflicts: list[Conflict], revision: str) -> byte
     lst.extend(items)
     for c in conflicts:
         item = E("item", E("label", c.reason), " ", E("quote", c.text), n=revision)
-        if c.xml:
-            try:
-                seg = etree.fromstring(f'<seg xmlns="{T[1:-1]}" type="annotation">{c.xml}</seg>')
-                item.append(seg)
+        if c.xml:  # the old element as an example (TEI Examples namespace): no reader takes
+            try:  # it for a live tag
+                example = etree.fromstring(f'<egXML xmlns="{EXAMPLES}">{c.xml}</egXML>')
+                item.append(example)
             except etree.XMLSyntaxError:
-                pass
+                item.append(E("q", c.xml, type="annotation"))
         lst.append(item)
     title = f"Annotations not carried over to {path.name.replace('.conflicts.xml', '.xml')}"
     root = E(
@@ -487,5 +508,4 @@ def conflicts_file(path: Path, conflicts: list[Conflict], revision: str) -> byte
         E("text", E("body", E("div", E("head", title), lst, type="conflicts"))),
     )
     root.set(XML_ID, "conflicts")
-    _ = T
     return serialize(root)

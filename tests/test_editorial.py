@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import EPOCH
+from conftest import EPOCH, assert_valid
 from editing import corpus, machine_tags, tag_args
 
 from toolkit.cli import main
@@ -61,6 +61,9 @@ def test_unwrapped_tag_is_never_made_again(doc):
     assert '<span type="rejected" subtype="persName" n="' in after
     assert '<respStmt xml:id="jdoe">' in after
     assert "Recorded editorial decisions: 2 rejected." in after
+    assert "0 error(s)" in run(
+        ["validate", str(path), "--authority", str(folder / "authority.xml")]
+    )
     # a third run (and a build after it) changes nothing
     run(tag_args(folder, path))
     assert path.read_text("utf-8") == after
@@ -71,12 +74,12 @@ def test_unwrapped_tag_is_never_made_again(doc):
     assert path.read_text("utf-8") == moved
 
 
-def test_retyped_and_repointed_tags_become_the_editors(doc):
+def test_retyped_and_repointed_tags_become_the_editors(doc, tei_all):
     folder, path = doc
     text = path.read_text("utf-8")
     text = re.sub(
-        r'<persName ref="[^"]*" (resp="[^"]*" xml:id="[^"]*")>Gestapo</persName>',
-        r'<orgName ref="#gestapo" \1>Gestapo</orgName>',
+        r'<persName (ref="[^"]*" resp="[^"]*" xml:id="[^"]*")>Gestapo</persName>',
+        r"<orgName \1>Gestapo</orgName>",
         text,
     )
     text = text.replace('ref="auth:stalin"', 'ref="auth:mao-zedong"')  # a wrong fix, but theirs
@@ -85,11 +88,15 @@ def test_retyped_and_repointed_tags_become_the_editors(doc):
     run(tag_args(folder, path))
     after = path.read_text("utf-8")
     assert re.search(
-        r'<orgName ref="#gestapo" resp="#jdoe" xml:id="[^"]+">Gestapo</orgName>', after
+        r'<orgName ref="#cand-person-gestapo" resp="#jdoe" [^>]+>Gestapo</orgName>', after
     )
     assert re.search(r'<persName ref="auth:mao-zedong" resp="#jdoe" [^>]*>Stalin</persName>', after)
     assert 'type="retyped" subtype="persName"' in after
     assert 'type="repointed" subtype="persName"' in after
+    assert "0 error(s)" in run(
+        ["validate", str(path), "--authority", str(folder / "authority.xml")]
+    )
+    assert_valid(tei_all, after.encode())
     run(tag_args(folder, path))
     assert path.read_text("utf-8") == after
 

@@ -44,7 +44,15 @@ from lxml import etree
 
 from . import __version__
 from . import decisions as dec
-from .authority import LIST_OF, NAME_OF, Authority, Entry, candidate_id, entry_element
+from .authority import (
+    LIST_OF,
+    NAME_OF,
+    TYPE_OF_NAME,
+    Authority,
+    Entry,
+    candidate_id,
+    entry_element,
+)
 from .errors import ToolkitError
 from .model import Span
 from .tei import (
@@ -450,6 +458,14 @@ def _tag_unit(
         desired.append((item, ref, k))
         counts[NAME_OF[item.type]] += 1
 
+    # candidates a person's tag still points to stay listed (a retyped machine tag keeps its ref)
+    for b, block in enumerate(blocks):
+        for s in block.spans:
+            ref = s.attrs.get("ref", "")
+            if not s.machine and ref.startswith("#cand-") and s.tag in TYPE_OF_NAME:
+                cid = ref[1:]
+                surface = texts[b][s.start : s.end]
+                candidates.setdefault(cid, Entry(cid, TYPE_OF_NAME[s.tag], surface, reviewed=False))
     machine = {
         (b, s.start, s.end): s for b, block in enumerate(blocks) for s in block.spans if s.machine
     }

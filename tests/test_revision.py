@@ -86,3 +86,66 @@ def test_a_revised_source_keeps_hand_edits(tmp_path):
     again = build(folder)
     assert tei.read_text("utf-8") == after
     assert "not carried over" not in again
+
+
+# --- the library path: convert, tag, edit, revise, tag again -------------------------------------
+
+NOW = "2023-11-14T22:13:20Z"
+
+
+def _tagger():  # type: ignore[no-untyped-def]
+    import spacy
+    from editing import AUTHORITY, PATTERNS
+
+    from toolkit.authority import parse_authority
+    from toolkit.entities import ModelInfo, authority_patterns
+    from toolkit.tagging import tag_document
+
+    authority = parse_authority(AUTHORITY.encode(), "authority.xml")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(PATTERNS)
+    nlp.add_pipe("authority_matcher", config={"patterns": authority_patterns(authority)})
+    info = ModelInfo("en_rules", "0", spacy.__version__, "rules")
+
+    def tag(data: bytes) -> bytes:
+        result = tag_document(
+            data, Path("x.xml"), nlp, info, authority, now=NOW, authority_sha256="0" * 64
+        )
+        assert result.error is None, result.error
+        return result.data if result.data is not None else data
+
+    return tag
+
+
+def _convert(text: str):  # type: ignore[no-untyped-def]
+    from toolkit.sources import convert
+
+    return convert(text.encode(), "x.txt", format="plain", now=NOW)
+
+
+def test_rejections_and_corrected_names_follow_the_revised_text():
+    from toolkit.revision import carry_over
+    from toolkit.tei import serialize, to_tei
+
+    tag = _tagger()
+    first = "Memo\n\nThe file was marked Top Secret by Chiang Kaishek.\n"
+    data = tag(serialize(to_tei(_convert(first))))
+    text = data.decode()
+    text = re.sub(r"<persName [^>]*>(Top Secret)</persName>", r"\1", text)  # rejected
+    text = text.replace("Chiang Kaishek", '<persName ref="auth:chiang">Chiang Kaishek</persName>')
+    data = tag(text.encode())
+    assert 'type="rejected"' in data.decode()
+    # the capture is corrected: the name's typo, and a missed paragraph before it
+    revised = (
+        "Memo\n\nAnother Top Secret stamp came first.\n\n"
+        "The file was marked Top Secret by Chiang Kai-shek.\n"
+    )
+    merged, conflicts = carry_over(data, _convert(revised), now=NOW)
+    assert conflicts == []
+    assert '<persName ref="auth:chiang">Chiang Kai-shek</persName>' in merged.decode()
+    after = tag(merged).decode()
+    tagged = [t for _, t in machine_tags(after)]
+    assert tagged.count("Top Secret") == 1  # the new one; the rejected one stays untagged
+    assert "Another <persName" in after and "marked Top Secret by" in after
+    assert "rebounded" not in after and after.count('type="rejected"') == 1
+    assert tag(after.encode()).decode() == after  # and it is stable

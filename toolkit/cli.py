@@ -253,6 +253,16 @@ def profiles(corpus: Path | None) -> None:
     is_flag=True,
     help="Add the unreviewed candidates to the authority file for review.",
 )
+@click.option(
+    "--editor",
+    help="Your id (e.g. jdoe): hand edits of machine tags are recorded as yours. "
+    "Default: `editor` in toolkit.toml beside or above the inputs.",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Fresh start: forget recorded decisions and remake every machine tag.",
+)
 def tag(
     inputs: tuple[Path, ...],
     outdir: Path | None,
@@ -260,6 +270,8 @@ def tag(
     model: str | None,
     jobs: int,
     update_authority: bool,
+    editor: str | None,
+    reset: bool,
 ) -> None:
     """Tag persons, places and organizations in TEI files.
 
@@ -271,21 +283,32 @@ def tag(
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
     from .authority import add_candidates
+    from .decisions import check_editor, configured_editor
     from .engine import Tagger, sha256_of, tag_documents
     from .files import expand
     from .provenance import timestamp
 
     now = _timestamp(timestamp)
+    editor = editor or configured_editor(inputs)
+    try:
+        check_editor(editor)
+    except ToolkitError as exc:
+        raise click.UsageError(str(exc)) from None
     authority_data, auth = _authority(authority)
     nlp, info = _pipeline(model, auth)
     tagger = Tagger(nlp, info, auth, authority, sha256_of(authority_data))
     paths = list(expand(inputs))
     failed = 0
     candidates = {}
-    for result in tag_documents(paths, tagger, now=now, outdir=outdir, jobs=jobs):
+    for result in tag_documents(
+        paths, tagger, now=now, outdir=outdir, jobs=jobs, editor=editor, reset=reset
+    ):
         if result.error is not None:
             _fail(result.error)
             failed += 1
+            continue
+        if result.status == "skipped":
+            click.echo(f"{result.path}: skipped, {result.warnings[0]}")
             continue
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)

@@ -160,9 +160,12 @@ def convert_document(source: Path, target: Path, settings: ConvertSettings) -> C
                 f"{target} exists and differs from this conversion; pass --force to overwrite "
                 "it, or write to another folder with -o",
             )
-        # A changed source over an existing TEI file (build): the source-revision carry-over
-        # (re-anchoring the old file's hand edits on the new text) plugs in here, as one call
-        # that turns (old, new) into the bytes to write. Today the new conversion replaces it.
+        if old is not None and settings.incremental:
+            # editor helper (issue 10): a revised source keeps the old TEI's annotations
+            from .revision import revise
+
+            new, conflicts = revise(target, old, doc, now=settings.now)
+            warnings += [str(c) for c in conflicts]
         _write(target, new)
     except ToolkitError as exc:
         exc.path = str(source)  # the library knows the name only; report the path given
@@ -285,11 +288,15 @@ def tag_documents(
     now: str,
     outdir: Path | None = None,
     jobs: int = 1,
+    editor: str | None = None,
+    reset: bool = False,
 ) -> Iterator[Tagged]:
     """Tag files in order, one result per file, writing each as soon as it is done.
 
     Without ``outdir`` a file is rewritten in place, and only when its tags change; with it,
-    ``outdir/<name>`` is written in any case.
+    ``outdir/<name>`` is written in any case. ``editor`` and ``reset``: see ``toolkit.decisions``.
+    A file that is not a document (an entity register, a conflicts file) is ``skipped``, its
+    reason in ``warnings``.
     """
     from .tagging import tag_files
 
@@ -301,10 +308,15 @@ def tag_documents(
         now=now,
         authority_sha256=tagger.authority_sha256,
         n_process=jobs,
+        editor=editor,
+        reset=reset,
     ):
         target = outdir / result.path.name if outdir else result.path
         if result.error is not None:
             yield Tagged(result.path, target, "failed", error=Failure.of(result.error))
+            continue
+        if result.skipped:  # editor helper: registers and conflicts files are not documents
+            yield Tagged(result.path, target, "skipped", warnings=(result.skipped,))
             continue
         try:
             data = result.data

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .decisions import configured_editor
 from .engine import (
     SOURCE_PATTERNS,
     ConvertSettings,
@@ -56,6 +57,7 @@ from .engine import (
 )
 from .errors import ToolkitError
 from .files import atomic_write
+from .revision import is_side_file
 
 if TYPE_CHECKING:
     from .profiles import Furniture, Profile
@@ -224,7 +226,10 @@ def process_partition(items: Sequence[Item], job: Job, taggers: TaggerCache) -> 
                     r["errors"].append(failure)
         else:
             by_name = {r["tei"]: r for r in staged}
-            for tagged in tag_documents(tag_paths, tagger, now=job.now, jobs=job.jobs):
+            editor = configured_editor([corpus])  # editor helper: who made hand edits
+            for tagged in tag_documents(
+                tag_paths, tagger, now=job.now, jobs=job.jobs, editor=editor
+            ):
                 r = by_name[tagged.path.name]
                 r["tag"] = tagged.status
                 r["warnings"] += tagged.warnings
@@ -401,7 +406,8 @@ def _index(
         return {}
     names = SortedNames()
     total = names.add_folder("tei", corpus / "tei", ("*.xml",))
-    paths = (corpus / "tei" / n for n in names.names("tei"))
+    # editor helper: conflicts files of source revisions are not documents
+    paths = (corpus / "tei" / n for n in names.names("tei") if not is_side_file(Path(n)))
     with meter("index", total) as advance:
         index = run.index(paths, authority, corpus / "index", now, partition, advance)
     report.errors += index.errors

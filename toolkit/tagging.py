@@ -33,6 +33,7 @@ from . import __version__
 from .authority import LIST_OF, NAME_OF, Authority, Entry, candidate_id, entry_element
 from .errors import ToolkitError
 from .model import Span
+from .names import RESP_GAZETTEER, gazetteer_version
 from .tei import (
     NS,
     XML_ID,
@@ -201,9 +202,12 @@ def apply_mentions(
     root = prepared.tree.getroot()
     kept = [[s for s in spans if not _is_machine(s)] for _, _, spans in prepared.blocks]
     texts = [text for _, text, _ in prepared.blocks]
-    entries = authority.by_id()
-    new = _resolve(texts, mentions, entries)
-    new += _short_forms(texts, new, entries)
+    # names helper (issue 11): identity, one type per entity, short forms, gazetteer links are
+    # decided in toolkit/names.py; this call site only maps its result onto _New.
+    from .names import resolve_document
+
+    resolution = resolve_document(texts, mentions, authority, markup=kept)
+    new = [_New(m.block, m.start, m.end, m.type, m.ref, m.resp) for m in resolution.mentions]
     candidates: dict[str, Entry] = {}
     used_ids = {v for el in root.iter() for k, v in el.attrib.items() if k == XML_ID}
     # Ids of the toolkit's earlier tags are free again: the same run numbers them the same way.
@@ -223,6 +227,8 @@ def apply_mentions(
                 result.counts["dropped"] += 1
             continue
         ref = item.ref
+        if ref.startswith("#") and ref[1:] in resolution.entries:  # names helper
+            candidates.setdefault(ref[1:], resolution.entries[ref[1:]])
         if not ref:
             cid = candidate_id(item.type, surface)
             candidates.setdefault(cid, Entry(cid, item.type, surface, reviewed=False))
@@ -382,6 +388,8 @@ def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, s
             f"toolkit {__version__} short-name rule",
         ),
     }
+    if root.find(f"tei:standOff//*[@resp='#{RESP_GAZETTEER}']", NS) is not None:  # names helper
+        statements[RESP_GAZETTEER] = ("place identification", gazetteer_version(authority_path))
     for ident, (resp, name) in statements.items():
         old = next(
             (r for r in title_stmt.iterfind("tei:respStmt", NS) if r.get(XML_ID) == ident), None

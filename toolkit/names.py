@@ -67,7 +67,7 @@ SOURCE_RESP = {"authority": RESP_AUTHORITY, "ner": RESP_NER, "ner+authority": RE
 NAME_LIKE = re.compile(r"^[\w.'’-]+(?:\s+[\w.'’-]+){0,5}$")
 
 
-# --- normalization ------------------------------------------------------------------------------
+# --- normalization -------------------------------------
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def authority_keys(authority: Authority) -> dict[str, str]:
     return {k: next(iter(v)) for k, v in owners.items() if len(v) == 1 and k}
 
 
-# --- one document -------------------------------------------------------------------------------
+# --- one document -------------------------------------
 
 
 @dataclass(frozen=True)
@@ -459,7 +459,7 @@ def _propagate(
     return found
 
 
-# --- aliases for the reviewer ---------------------------------------------------------------------
+# --- aliases for the reviewer -------------------------------------
 
 _BRACKETED = re.compile(r"\s*[\[(]\s*([^\[\]()]{2,80}?)\s*[\])]")
 

@@ -212,33 +212,64 @@ def tag(
 
 
 @main.command()
-@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("gold", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @MODEL
 @AUTHORITY
-def evaluate(gold: Path, model: str | None, authority: Path) -> None:
-    """Score the raw model and the toolkit's pipeline on IOB gold data (P, R, F1 per type).
+def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None:
+    """Score the raw model and the toolkit on gold data: P, R, F1 per type, and linking.
+
+    GOLD is an IOB file (token TAG lines) or reviewed TEI files / folders of them (every
+    persName, placeName, orgName a gold mention, @key its entity); see toolkit/evaluation.py.
 
     \b
     Example:
-      toolkit evaluate ../shared/eval/ehri-ner-en/ehri_en.txt
+      toolkit evaluate tests/data/gold/tei --authority corpus/authority.xml
     """
+    import tempfile
+
     from .entities import raw_entities, toolkit_entities
     from .evaluation import evaluate as run_evaluation
-    from .evaluation import read_iob, report
+    from .evaluation import (
+        linking,
+        raw_gold,
+        read_gold_paths,
+        read_iob,
+        report,
+        report_tei,
+        score_documents,
+        tag_gold,
+    )
+    from .files import expand
 
     _, auth = _authority(authority)
     raw_nlp, info = _pipeline(model, None)
     tk_nlp, _ = _pipeline(model, auth)
-    sentences = read_iob(gold.read_text(encoding="utf-8"))
-    results = run_evaluation(
-        sentences,
-        {
-            "raw": lambda texts: raw_entities(raw_nlp, texts),
-            "toolkit": lambda texts: toolkit_entities(tk_nlp, texts),
-        },
+    if len(gold) == 1 and gold[0].is_file() and gold[0].suffix != ".xml":
+        sentences = read_iob(gold[0].read_text(encoding="utf-8"))
+        results = run_evaluation(
+            sentences,
+            {
+                "raw": lambda texts: raw_entities(raw_nlp, texts),
+                "toolkit": lambda texts: toolkit_entities(tk_nlp, texts),
+            },
+        )
+        click.echo(f"{gold[0]}: {len(sentences)} sentences; model {info.name} {info.version}")
+        click.echo(report(results))
+        return
+    try:
+        docs = read_gold_paths(expand(gold))
+        raw = raw_gold(docs, raw_nlp)
+        with tempfile.TemporaryDirectory() as tmp:
+            tagged = tag_gold(docs, tk_nlp, info, auth, Path(tmp))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    mentions = sum(len(d.mentions) for d in docs)
+    click.echo(
+        f"{len(docs)} gold document(s), {mentions} mentions; model {info.name} {info.version}"
     )
-    click.echo(f"{gold}: {len(sentences)} sentences; model {info.name} {info.version}")
-    click.echo(report(results))
+    results = {"raw": score_documents(docs, raw), "toolkit": score_documents(docs, tagged)}
+    click.echo(report_tei(results, {"toolkit": linking(docs, tagged)}))
 
 
 # --- review (names helper) ---------------------------------------------------------------

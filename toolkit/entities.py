@@ -53,6 +53,7 @@ _COMPASS = frozenset(
     ]
 )
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
+_FOOTNOTE = re.compile(r"(?<=[^\W\d_])[.,;:]?\d{1,3}$")
 _TRAILING = re.compile(r"(?:\s*['’]s|['’]|[\s.,;:!?\"“”)(\]\[-])+$")
 
 
@@ -225,9 +226,69 @@ def find_mentions(
     batch_size: int = 256,
     n_process: int = 1,
 ) -> Iterator[tuple[list[Mention], Any]]:
-    """Mentions for each ``(text, context)``, in order, streaming through ``nlp.pipe``."""
+    """Mentions for each ``(text, context)``, in order, streaming through ``nlp.pipe``.
+
+    A text in capitals is given to the model in restored case (:func:`restore_case`, same
+    length, so offsets hold): the small model finds almost nothing in "CHOU EN-LAI LEFT PEKING".
+    """
+    acronyms = _acronyms(nlp)
+    known = nlp.vocab.strings
+    texts = ((restore_case(text, acronyms, known), context) for text, context in texts)
     for doc, context in nlp.pipe(texts, as_tuples=True, batch_size=batch_size, n_process=n_process):
         yield mentions_of(doc), context
+
+
+_FUNCTION_WORDS = frozenset(
+    """a an the and or but of in on at to for from by with as is it its this that be was were are
+    has have had not no all any he she we they his her our their my your him them us me will
+    would shall should may can could after before over under up out into than then there here
+    who which what when where why how whether also said says""".split()  # noqa: SIM905
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _acronyms(nlp: Language) -> frozenset[str]:
+    """Words of known names: the authority's (USSR, CCP kept in capitals; Peking, Moscow
+    capitalized) and the gazetteer's main names (capitalized)."""
+    from .gazetteer import load_gazetteer
+
+    words = {
+        w
+        for p in load_gazetteer().main.values()
+        for name in (p.names if p.kind != "city" else (p.name,))
+        for w in _LETTERS.findall(name)
+    }
+    if "authority_matcher" in nlp.pipe_names:
+        patterns = nlp.get_pipe("authority_matcher").patterns
+        words |= {w for p in patterns for w in _LETTERS.findall(p["text"])}
+    return frozenset(words)
+
+
+def restore_case(
+    text: str, acronyms: frozenset[str] = frozenset(), known: Any = frozenset()
+) -> str:
+    """A text written in capitals in ordinary case, character for character: words of up to
+    three letters and acronyms of the authority kept; words of known names (authority,
+    gazetteer) and words the model's vocabulary (``known``) has never seen capitalized
+    ("PANIKKAR" -> "Panikkar", "PEKING" -> "Peking"); every other word in lower case
+    ("MR PANIKKAR BELIEVES" -> "MR Panikkar believes"). Other texts are returned unchanged."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 12 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return text
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w.casefold() in _FUNCTION_WORDS:
+            return w.lower()
+        if len(w) <= 3 or w in acronyms:
+            return w
+        capitalized = w[0] + w[1:].lower()
+        if capitalized in acronyms or w.lower() not in known:
+            return capitalized  # a known name, or a word the model never saw: a name
+        return w.lower()
+
+    out = _LETTERS.sub(word, text)
+    return out if len(out) == len(text) else text
 
 
 def mentions_of(doc: Doc) -> list[Mention]:
@@ -252,6 +313,9 @@ def clean(text: str, start: int, end: int) -> tuple[int, int] | None:
     if kept is None:
         return None
     start, end = kept
+    footnote = _FOOTNOTE.search(text, start, end)  # "Hurley.1": a footnote number glued on
+    if footnote and footnote.end() == end:
+        end = footnote.start()
     surface = text[start:end]
     lead = _LEADING.match(surface)
     if lead:
@@ -275,5 +339,7 @@ def raw_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int
 
 def toolkit_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str]]]:
     """The toolkit's mentions (authority matches, cleaned model entities)."""
-    for doc in nlp.pipe(texts, batch_size=256):
+    acronyms = _acronyms(nlp)
+    known = nlp.vocab.strings
+    for doc in nlp.pipe((restore_case(t, acronyms, known) for t in texts), batch_size=256):
         yield [(m.start, m.end, m.type) for m in mentions_of(doc)]

@@ -21,7 +21,7 @@ naming the gazetteer and its version (:func:`Gazetteer.version`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -30,7 +30,9 @@ from .errors import ToolkitError
 
 FIELDS = ("key", "kind", "name", "names", "country", "geonames", "wikidata", "lat", "lon", "pop")
 _RANK = {"corpus": 0, "historical": 1, "country": 2, "city": 3}
-STRICT_KINDS = frozenset({"country", "historical-country", "historical-state"})
+# Kinds whose names make an entity a place whatever the model said: countries and the curated
+# historical table (Mukden, Dairen, Manchukuo ... are no one's surnames).
+STRICT_KINDS = frozenset({"country", "historical-city", "historical-country", "historical-state"})
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,14 @@ class Place:
 class Gazetteer:
     places: dict[str, Place]  # folded name -> the place it names, by precedence
     version: str
+    main: dict[str, Place] = field(default_factory=dict)  # main and curated names only
 
-    def lookup(self, key: str, *, strict: bool = False) -> Place | None:
-        """The place a folded name names; ``strict``: countries and former states only."""
-        place = self.places.get(key)
+    def lookup(self, key: str, *, strict: bool = False, main: bool = False) -> Place | None:
+        """The place a folded name names. ``strict``: countries, former states and the curated
+        historical names only (a corpus's own places always count). ``main``: only by a
+        place's main name or a curated form; GeoNames alternate names such as "Stalin"
+        (Donetsk) or "Molotov" (Perm) are not evidence that a name is a place."""
+        place = (self.main if main else self.places).get(key)
         if place is None:
             return None
         if strict and place.kind not in STRICT_KINDS and place.source == "toolkit":
@@ -137,12 +143,18 @@ def load_gazetteer(corpus: str | None = None) -> Gazetteer:
         if extra:
             version += " + corpus " + ", ".join(p.name for p in extra)
     index: dict[str, Place] = {}
+    main: dict[str, Place] = {}
     for place in places:
+        curated = place.source != "toolkit" or place.kind.startswith("historical")
         for name in dict.fromkeys((place.name, *place.names)):
             key = fold(name)
             if len(key) < 3:
                 continue
-            old = index.get(key)
-            if old is None or place._rank() < old._rank():
-                index[key] = place
-    return Gazetteer(index, version)
+            targets = [index]
+            if curated or place.kind == "country" or name == place.name:
+                targets.append(main)
+            for target in targets:
+                old = target.get(key)
+                if old is None or place._rank() < old._rank():
+                    target[key] = place
+    return Gazetteer(index, version, main)

@@ -86,7 +86,11 @@ def load_titles(corpus: str | None = None) -> tuple[str, ...]:
     lines = files("toolkit.data").joinpath("filters", "titles.txt").read_text("utf-8").splitlines()
     if corpus and (Path(corpus) / "filters" / "titles.txt").is_file():
         lines += (Path(corpus) / "filters" / "titles.txt").read_text("utf-8").splitlines()
-    found = {" ".join(t.split()).rstrip(".") for t in lines if t.strip() and not t.startswith("#")}
+    found = {
+        " ".join(t.lstrip("+").split()).rstrip(".")
+        for t in lines
+        if t.strip() and not t.startswith("#")
+    }
     return tuple(sorted(found, key=lambda t: (-len(t), t)))
 
 
@@ -203,6 +207,7 @@ class _Item:
     entry: str | None
     norm: Normalized
     cluster: str = ""
+    votes: Counter[str] = field(default_factory=Counter)  # type evidence besides the label
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -235,6 +240,7 @@ def resolve_document(
     entries = authority.by_id()
     keys = authority_keys(authority)
     items = _split(texts, mentions, markup, titles, load_rules(_corpus_of(authority)))
+    items += _titled_persons(texts, items, markup, titles)
     # 3. authority by key; clusters start as the entry or the key
     for it in items:
         if it.entry is None and it.norm.key in keys:
@@ -263,12 +269,19 @@ def resolve_document(
     kinds: dict[str, str] = {}
     for cluster, group in by_cluster.items():
         labels = Counter(it.label for it in group if it.source == "ner")
+        votes = Counter(labels)
+        for it in group:
+            votes.update(it.votes)
+        if gazetteer is not None and not cluster.startswith("auth:"):
+            place = gazetteer.lookup(_main_name(group).key, main=True)
+            if place is not None and place.kind == "city":
+                votes["place"] += 1.5 * max(1, len(group))  # a known city: strong evidence
         if cluster.startswith("auth:") and cluster[5:] in entries:
             kinds[cluster], reason = entries[cluster[5:]].type, "authority"
         else:
-            order = [it.label for it in group]
-            best = max(labels.values(), default=0)
-            top = [k for k in dict.fromkeys(order) if labels.get(k, 0) == best]
+            order = [it.label for it in group] + list(votes)
+            best = max(votes.values(), default=0)
+            top = [k for k in dict.fromkeys(order) if votes.get(k, 0) == best]
             kinds[cluster] = top[0] if top else group[0].label
             reason = "majority" if len(top) == 1 else "first seen"
         if len(set(labels) | {kinds[cluster]}) > 1:
@@ -310,8 +323,27 @@ def resolve_document(
                 variants = tuple(dict.fromkeys((*old.variants, *variants)))
             result.entries[ident] = Entry(ident, kind, main.name, variants, reviewed=False)
         refs[cluster] = "#" + ident
-    # 7. propagation of forms (and persons' short forms) to untagged occurrences
+    # 7. propagation of forms (and persons' short forms) to untagged occurrences; places of
+    # the gazetteer after a locative preposition ("in Łódź") that the model missed
     items += _propagate(texts, items, kinds, short, markup)
+    if gazetteer is not None:
+        for it in _gazetteer_places(texts, items, markup, gazetteer):
+            place = gazetteer.main[it.norm.key]
+            ident = candidate_id("place", place.name)
+            old = result.entries.get(ident)
+            forms = (*(old.variants if old else ()), it.norm.name)
+            result.entries[ident] = Entry(
+                ident,
+                "place",
+                place.name,
+                tuple(f for f in dict.fromkeys(forms) if f != place.name),
+                place.idnos,
+                reviewed=False,
+                resp="#" + RESP_GAZETTEER,
+            )
+            kinds[it.cluster] = "place"
+            refs[it.cluster] = "#" + ident
+            items.append(it)
     taken: dict[int, list[tuple[int, int]]] = {}
     for it in sorted(items, key=lambda i: (i.block, i.start, -(i.end - i.start))):
         spans = taken.setdefault(it.block, [])
@@ -350,9 +382,13 @@ def _split(
     titles: tuple[str, ...],
     rules: tuple[Rule, ...],
 ) -> list[_Item]:
-    """Mentions as items; model mentions are filtered (packaged and corpus furniture rules)
-    and split where they cross an element."""
+    """Mentions as items. Model mentions are filtered (packaged and corpus furniture rules), cut
+    before a bracket ("Gromyko (Ministry" -> "Gromyko"), split where they cross an element,
+    trimmed of a leading title ("Comrade Stalin" -> "Stalin", a vote for a person), and widened
+    over preceding initials ("L. Jensen")."""
     items: list[_Item] = []
+    title_set = {fold(t) for t in titles}
+    before_title = _title_before(titles)
     for b, block in enumerate(mentions):
         text = texts[b]
         elements = [
@@ -364,14 +400,169 @@ def _split(
             pieces = [(m.start, m.end)]
             if m.entry is None:
                 kept = filter_span(text, m.start, m.end, rules)
-                pieces = _pieces(text, *kept, elements) if kept else []
+                pieces = []
+                if kept:
+                    for a, z in _bracket_pieces(text, *kept):
+                        pieces += _pieces(text, a, z, elements)
             for start, end in pieces:
                 surface = text[start:end]
-                norm = normalize(surface, titles)
-                if not norm.key or not any(ch.isalpha() for ch in surface):
+                if fold(surface) in title_set:
                     continue
-                items.append(_Item(b, start, end, m.type, m.source, m.entry, norm))
+                norm = normalize(surface, titles)
+                votes: Counter[str] = Counter()
+                if m.entry is None:
+                    if norm.role and len(surface) - norm.offset >= 2:
+                        start += norm.offset
+                        votes["person"] += 2
+                    elif before_title.search(text, 0, start):
+                        votes["person"] += 2
+                    lead = _INITIALS_BEFORE.search(text, 0, start)
+                    if lead and (m.type == "person" or votes["person"]):
+                        start = lead.start()
+                    norm = normalize(text[start:end], titles)
+                if not norm.key or not any(ch.isalpha() for ch in text[start:end]):
+                    continue
+                items.append(_Item(b, start, end, m.type, m.source, m.entry, norm, votes=votes))
     return items
+
+
+_INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?){1,3}(?=\s?$)")
+
+
+def _bracket_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A model entity running into a bracket: the name before it and a name inside it."""
+    m = re.search(r"\s[(\[]", text[start:end])
+    if not m:
+        return [(start, end)]
+    out = [(start, start + m.start())]
+    inner_start = start + m.end()
+    close = re.search(r"[)\]]", text[inner_start:end])
+    inner_end = inner_start + close.start() if close else end
+    if inner_end - inner_start >= 2:
+        out.append((inner_start, inner_end))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _title_before(titles: tuple[str, ...]) -> re.Pattern[str]:
+    alts = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in titles)
+    return re.compile(rf"(?<![\w])(?:{alts})\.?\s+$", re.IGNORECASE)
+
+
+# Titles that announce a person's name after them ("Comrade Terebin", "Ambassador Stuart"): the
+# lines of titles.txt marked with "+".
+@lru_cache(maxsize=8)
+def _person_titles(corpus: str | None) -> re.Pattern[str] | None:
+    lines = files("toolkit.data").joinpath("filters", "titles.txt").read_text("utf-8").splitlines()
+    if corpus and (Path(corpus) / "filters" / "titles.txt").is_file():
+        lines += (Path(corpus) / "filters" / "titles.txt").read_text("utf-8").splitlines()
+    marked = sorted({t[1:].strip().rstrip(".") for t in lines if t.startswith("+")}, key=len)
+    if not marked:
+        return None
+    alts = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in reversed(marked))
+    name = (
+        r"(?:[A-Z]\.\s?){0,3}[A-Z][\w'’-]*[^\W\d_](?:\s+(?:[A-Z]\.\s?)*[A-Z][\w'’-]*[^\W\d_]){0,2}"
+    )
+    return re.compile(rf"(?<![\w])(?:{alts})\.?\s+({name})")
+
+
+def _titled_persons(
+    texts: Sequence[str],
+    items: list[_Item],
+    markup: Sequence[Sequence[Span]] | None,
+    titles: tuple[str, ...],
+) -> list[_Item]:
+    """Names after a person title that the model missed ("Com. Molotov"), as person items."""
+    pattern = _person_titles(None)
+    if pattern is None:
+        return []
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for it in items:
+        taken.setdefault(it.block, []).append((it.start, it.end))
+    found = []
+    for b, text in enumerate(texts):
+        for m in pattern.finditer(text):
+            s, e = m.span(1)
+            words = text[s:e].split()
+            while words and fold(words[-1]) in _STOP:
+                e -= len(words.pop()) + 1
+            if not words or any(a < e and s < z for a, z in taken.get(b, [])):
+                continue
+            if _crosses(markup, b, s, e):
+                continue
+            norm = normalize(text[s:e], titles)
+            if norm.key and fold(text[s:e]) not in _STOP:
+                found.append(_Item(b, s, e, "person", "coref", None, norm, votes=Counter(person=2)))
+                taken.setdefault(b, []).append((s, e))
+    return found
+
+
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "with",
+        "by",
+        "his",
+        "her",
+        "their",
+        "our",
+        "this",
+        "that",
+        "is",
+        "was",
+    ]
+)
+
+
+def _crosses(markup: Sequence[Sequence[Span]] | None, b: int, s: int, e: int) -> bool:
+    spans = markup[b] if markup is not None and b < len(markup) else ()
+    return any((x.start < s < x.end < e) or (s < x.start < e < x.end) for x in spans)
+
+
+_LOCATIVE = re.compile(r"(?<![\w])(?:in|near|via|towards|through|to|from|for|at)\s+$")
+_CAPITALIZED = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3}")
+
+
+def _gazetteer_places(
+    texts: Sequence[str],
+    items: list[_Item],
+    markup: Sequence[Sequence[Span]] | None,
+    gazetteer: Gazetteer,
+) -> list[_Item]:
+    """Gazetteer names after a locative preposition ("left for Łódź") the model missed."""
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for it in items:
+        taken.setdefault(it.block, []).append((it.start, it.end))
+    found = []
+    for b, text in enumerate(texts):
+        for m in _CAPITALIZED.finditer(text):
+            if not _LOCATIVE.search(text, 0, m.start()):
+                continue
+            words = m.group(0).split()
+            for n in range(len(words), 0, -1):  # the longest known prefix
+                surface = " ".join(words[:n])
+                key = fold(surface)
+                place = gazetteer.main.get(key)
+                if place is None or (place.name != surface and surface not in place.names):
+                    continue
+                s, e = m.start(), m.start() + len(surface)
+                if any(a < e and s < z for a, z in taken.get(b, [])) or _crosses(markup, b, s, e):
+                    break
+                norm = normalize(surface)
+                found.append(_Item(b, s, e, "place", "coref", None, norm, f"gaz:{place.key}"))
+                taken.setdefault(b, []).append((s, e))
+                break
+    return found
 
 
 def _pieces(

@@ -236,6 +236,36 @@ def review_queue(corpus: Path) -> list[Candidate]:
     return sorted(out, key=lambda c: (-c.count, c.id))
 
 
+def _person_parts(name: str) -> tuple[list[str], str]:
+    words = normalize(name).name.replace(".", ". ").split()
+    words = [w for w in words if w.strip(".")]
+    if not words:
+        return [], ""
+    return [w.strip(".") for w in words[:-1]], fold(words[-1])
+
+
+def _compatible(short: str, full: str) -> bool:
+    """Same surname; given names or initials agree letter by letter where both have them."""
+    a_given, a_last = _person_parts(short)
+    b_given, b_last = _person_parts(full)
+    if not a_last or a_last != b_last:
+        return False
+    return all(x[:1].casefold() == y[:1].casefold() for x, y in zip(a_given, b_given, strict=False))
+
+
+def _fullness(name: str) -> tuple[int, int]:
+    given, _ = _person_parts(name)
+    return (sum(len(g) > 1 for g in given), len(given))
+
+
+def _main_of(ident: str, queue: list[Candidate], authority: Authority) -> str:
+    for c in queue:
+        if c.id == ident:
+            return c.main
+    entry = authority.by_id().get(ident)
+    return entry.main if entry else ident
+
+
 def _suggestions(queue: list[Candidate], authority: Authority, scan: _Scan) -> dict[str, list[str]]:
     """Aliases in brackets and short forms, as commands; never applied without the reviewer."""
     out: dict[str, list[str]] = {}
@@ -254,26 +284,41 @@ def _suggestions(queue: list[Candidate], authority: Authority, scan: _Scan) -> d
             note = f"written next to {other} in brackets: {cmd}"
             if note not in out.get(one, []):
                 out.setdefault(one, []).append(note)
-    words: dict[str, set[str]] = {}
+    # Short forms and initials across documents: "Molotov", "V. M. Molotov" and "Vyacheslav
+    # Molotov" share a surname and agree on initials, so the shorter ones are proposed as
+    # variants of the fullest (never merged without the reviewer).
+    people = [(c.id, c.main) for c in queue if c.type == "person"]
+    people += [(e.id, e.main) for e in authority.entries if e.reviewed and e.type == "person"]
     for c in queue:
-        if len(c.main.split()) > 1:
-            for w in normalize(c.main).name.split():
-                words.setdefault(fold(w), set()).add(c.id)
-    for e in authority.entries:
-        if e.reviewed:
-            for w in normalize(e.main).name.split():
-                words.setdefault(fold(w), set()).add(e.id)
-    for c in queue:
+        if c.type == "person":
+            owners = [i for i, main in people if i != c.id and _compatible(c.main, main)]
+            mains = {i: _main_of(i, queue, authority) for i in owners}
+            fuller = [i for i in owners if _fullness(mains[i]) > _fullness(c.main)]
+            if fuller:
+                owner = max(fuller, key=lambda i: (_fullness(mains[i]), i))
+                if not all(_compatible(mains[i], mains[owner]) for i in fuller):
+                    continue
+                cmd = (
+                    f"toolkit review merge {owner} {c.id}"
+                    if owner in ids
+                    else f"toolkit review accept {c.id} --as {owner}"
+                )
+                out.setdefault(c.id, []).append(f"short form of {owner}: {cmd}")
+            continue
+        # organizations and places: a one-word name that is a word of exactly one longer one
         key = normalize(c.main).key
-        owners = words.get(key, set()) - {c.id} if " " not in key else set()
-        if len(owners) == 1:
-            (owner,) = owners
-            cmd = (
-                f"toolkit review merge {owner} {c.id}"
-                if owner in ids
-                else f"toolkit review accept {c.id} --as {owner}"
+        if " " in key:
+            continue
+        owners_set = {
+            o.id
+            for o in queue
+            if o.id != c.id and o.type == c.type and key in normalize(o.main).key.split()
+        }
+        if len(owners_set) == 1:
+            (owner,) = owners_set
+            out.setdefault(c.id, []).append(
+                f"short form of {owner}: toolkit review merge {owner} {c.id}"
             )
-            out.setdefault(c.id, []).append(f"short form of {owner}: {cmd}")
     return out
 
 
@@ -633,7 +678,15 @@ def _commit(
     _declare_editor(root, editor)
     _add_change(root, now, editor, f"Review: {summary} ({len(occ)} mentions).")
     new_authority = serialize(root)
-    _parse_authority(new_authority, str(authority_path))  # refuse a decision that breaks it
+    try:  # refuse a decision that would break the authority file (E330-E333)
+        _parse_authority(new_authority, str(authority_path))
+    except ToolkitError as exc:
+        raise ReviewError(
+            "E605",
+            f"this decision would break the authority file: {exc.message}. Accept the candidate "
+            "as a variant of that entry (--as ID) or merge first",
+            str(authority_path),
+        ) from None
     writes: dict[Path, tuple[bytes, bytes]] = {authority_path: (authority_data, new_authority)}
     count = 0
     if action is not None:

@@ -695,6 +695,8 @@ def _commit(
             path = corpus / doc
             before = path.read_bytes()
             after, n = repoint(before, refs, action, editor)
+            for k in keys:  # the document's own candidate entry is stale now
+                after = remove_standoff_entry(after, k)
             if n:
                 after = _declare_in_tei(after, editor, now, f"Review: {summary} ({n} mentions).")
                 writes[path] = (before, after)
@@ -784,6 +786,20 @@ def repoint(data: bytes, refs: set[str], action: _Repoint, editor: str) -> tuple
     for s, e, value in sorted(edits, reverse=True):
         out[s:e] = value
     return bytes(out), count
+
+
+def remove_standoff_entry(data: bytes, ident: str) -> bytes:
+    """``data`` without the ``standOff`` entry ``ident`` (its bytes and its line)."""
+    at = data.find(b"<standOff")
+    if at < 0:
+        return data
+    pattern = re.compile(
+        rb"\n?[ \t]*<(person|place|org)\s+xml:id=\"" + re.escape(ident.encode()) + rb"\"[^>]*>"
+        rb".*?</\1>",
+        re.S,
+    )
+    m = pattern.search(data, at)
+    return data[: m.start()] + data[m.end() :] if m else data
 
 
 def _end_tag(data: bytes, pos: int, tag: str | bytes) -> tuple[int, int] | None:

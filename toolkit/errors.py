@@ -45,6 +45,13 @@ CODES: dict[str, str] = {
     "E333": "an authority name is a common one-word word that would tag every occurrence",
     "E340": "a furniture filter file is malformed",
     "E341": "a gazetteer file is malformed",
+    "E350": "the corpus is locked by another build (exit 2); wait for it or pass --wait SECONDS",
+    "E351": "two sources would write one TEI file name",
+    "E352": "an existing TEI file differs from the new conversion (pass --force)",
+    "E353": "an output file cannot be read or written",
+    "E354": "a corpus folder has no sources/ folder",
+    "E355": "a Dask worker cannot see the corpus folder (shared file system needed)",
+    "E356": "a build task failed unexpectedly on a document (reported, the rest goes on)",
     "E501": "no archival reference could be read",
     "E502": "an archival reference was kept verbatim (warning)",
     "E601": "a review names an unknown candidate or entry",
@@ -54,6 +61,9 @@ CODES: dict[str, str] = {
     "E605": "a review command was given inconsistent arguments",
     "E606": "gold data for evaluation cannot be read",
     "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
+    "E930": "--dask was given but Dask is not installed",
+    "E931": "a --dask value is neither local[:N] nor a scheduler address",
+    "E932": "the Dask scheduler cannot be reached",
 }
 
 

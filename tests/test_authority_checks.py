@@ -75,3 +75,23 @@ def test_the_corpus_authority_passes_the_checks():
 
     path = ROOT / "corpus" / "authority.xml"
     assert authority_problems(parse_authority(path.read_bytes(), str(path))) == []
+
+
+def test_build_reports_a_broken_authority(tmp_path):
+    from click.testing import CliRunner
+    from conftest import WEB
+
+    from toolkit.cli import main
+
+    corpus = tmp_path / "corpus"
+    (corpus / "sources").mkdir(parents=True)
+    (corpus / "sources" / WEB.name).write_bytes(WEB.read_bytes())
+    (corpus / "authority.xml").write_bytes(
+        authority(
+            '<listPerson><person xml:id="a"><persName>Mao Zedong</persName></person>'
+            '<person xml:id="b"><persName>Mao Zedong</persName></person></listPerson>'
+        )
+    )
+    result = CliRunner().invoke(main, ["build", str(corpus)])
+    assert result.exit_code != 0
+    assert "[E330]" in result.output

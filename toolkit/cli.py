@@ -216,7 +216,7 @@ def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None
 
     \b
     Example:
-      toolkit evaluate tests/data/gold/tei --authority corpus/authority.xml
+      toolkit evaluate gold/ --authority corpus/authority.xml
     """
     import tempfile
 
@@ -243,7 +243,7 @@ def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None
             sentences,
             {
                 "raw": lambda texts: raw_entities(raw_nlp, texts),
-                "toolkit": lambda texts: toolkit_entities(tk_nlp, texts),
+                "toolkit": lambda texts: toolkit_entities(tk_nlp, texts, auth),
             },
         )
         click.echo(f"{gold[0]}: {len(sentences)} sentences; model {info.name} {info.version}")

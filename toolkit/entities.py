@@ -337,9 +337,17 @@ def raw_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int
         yield [(e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS]
 
 
-def toolkit_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str]]]:
-    """The toolkit's mentions (authority matches, cleaned model entities)."""
-    acronyms = _acronyms(nlp)
-    known = nlp.vocab.strings
-    for doc in nlp.pipe((restore_case(t, acronyms, known) for t in texts), batch_size=256):
-        yield [(m.start, m.end, m.type) for m in mentions_of(doc)]
+def toolkit_entities(
+    nlp: Language, texts: Iterable[str], authority: Authority | None = None
+) -> Iterator[list[tuple[int, int, str]]]:
+    """The toolkit's mentions (authority matches, cleaned model entities); with ``authority``,
+    each text is resolved as one document the way ``tag`` does (:mod:`toolkit.names`)."""
+    from .names import resolve_document
+
+    pairs = ((text, text) for text in texts)
+    for mentions, text in find_mentions(nlp, pairs):
+        if authority is None:
+            yield [(m.start, m.end, m.type) for m in mentions]
+            continue
+        resolution = resolve_document([text], [mentions], authority)
+        yield [(m.start, m.end, m.type) for m in resolution.mentions]

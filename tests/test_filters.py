@@ -61,6 +61,7 @@ def test_names_are_not_furniture(surface):
         ("16.XII.1947 Moscow", "Moscow"),
         ("Vol. 3 Westad", "Westad"),
         ("Moscow 1947", "Moscow"),
+        ("P.S. J. R. R. Tolkien", "J. R. R. Tolkien"),
     ],
 )
 def test_trim_rules_keep_the_name_glued_to_furniture(text, kept):

@@ -269,3 +269,23 @@ def test_corpus_gazetteer_additions_beat_the_package(tmp_path):
     assert entry.main == "Springfield (Illinois)"
     assert entry.idnos == (("GeoNames", "4250542"),)
     assert "local.tsv" in load_gazetteer(str(corpus)).version
+
+
+def test_a_bracketed_alias_of_a_person_votes_for_person(authority):
+    text = "Filippov [Stalin] wrote. Comrade Filippov, the plan. Filippov agreed."
+    mentions = [
+        m(text, "Filippov", "place"),
+        m(text, "Stalin", "person"),
+        m(text, "Filippov", "place", 1),
+        m(text, "Filippov", "place", 2),
+    ]
+    res = resolve_document([text], [mentions], authority, use_gazetteer=False)
+    kinds = {(r.ref, r.type) for r in res.mentions}
+    assert kinds == {("#cand-person-filippov", "person"), ("#cand-person-stalin", "person")}
+
+
+def test_initials_widen_an_authority_match_too(authority):
+    text = "Signed: M. Mao Zedong"
+    mention = m(text, "Mao Zedong", "person", entry="mao-zedong")
+    res = resolve_document([text], [[mention]], authority, use_gazetteer=False)
+    assert tags([text], res)[0][:3] == ("M. Mao Zedong", "person", "auth:mao-zedong")

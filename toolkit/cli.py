@@ -340,7 +340,12 @@ def review() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--limit", type=int, default=0, help="Show only the first N (0: all).")
 def review_list(corpus: Path, fmt: str, limit: int) -> None:
-    """The candidate entities of CORPUS, most frequent first, with forms and contexts."""
+    """The candidate entities of CORPUS, most frequent first, with forms and contexts.
+
+    \b
+    Example:
+      toolkit review corpus --format json --limit 20
+    """
     import json
 
     from .review import review_queue
@@ -374,7 +379,12 @@ def review_list(corpus: Path, fmt: str, limit: int) -> None:
 @CORPUS_OPTION
 @EDITOR_OPTION
 def review_accept(cand: str, as_entry: str | None, corpus: Path, editor: str | None) -> None:
-    """Make CAND an authority entry (or variants of --as ENTRY); re-point its mentions."""
+    """Make CAND an authority entry (or variants of --as ENTRY); re-point its mentions.
+
+    \b
+    Example:
+      toolkit review accept cand-person-stalin --editor jdoe
+    """
     from .review import accept
 
     _decide(accept, corpus, cand, editor=_editor(corpus, editor), as_entry=as_entry)
@@ -385,7 +395,12 @@ def review_accept(cand: str, as_entry: str | None, corpus: Path, editor: str | N
 @CORPUS_OPTION
 @EDITOR_OPTION
 def review_reject(cand: str, corpus: Path, editor: str | None) -> None:
-    """Record CAND's forms as not names (never tagged again) and unwrap its tags."""
+    """Record CAND's forms as not names (never tagged again) and unwrap its tags.
+
+    \b
+    Example:
+      toolkit review reject cand-org-top-secret --editor jdoe
+    """
     from .review import reject
 
     _decide(reject, corpus, cand, editor=_editor(corpus, editor))
@@ -396,7 +411,12 @@ def review_reject(cand: str, corpus: Path, editor: str | None) -> None:
 @CORPUS_OPTION
 @EDITOR_OPTION
 def review_merge(cands: tuple[str, ...], corpus: Path, editor: str | None) -> None:
-    """Join candidates into one entity (the first id); accept it afterwards."""
+    """Join candidates into one entity (the first id); accept it afterwards.
+
+    \b
+    Example:
+      toolkit review merge cand-person-terebin cand-person-andrei-orlov --editor jdoe
+    """
     from .review import merge
 
     _decide(merge, corpus, list(cands), editor=_editor(corpus, editor))
@@ -408,7 +428,12 @@ def review_merge(cands: tuple[str, ...], corpus: Path, editor: str | None) -> No
 @CORPUS_OPTION
 @EDITOR_OPTION
 def review_rename(cand: str, name: str, corpus: Path, editor: str | None) -> None:
-    """Give CAND (or an entry) the main name NAME."""
+    """Give CAND (or an entry) the main name NAME.
+
+    \b
+    Example:
+      toolkit review rename cand-person-terebin "Andrei Terebin" --editor jdoe
+    """
     from .review import rename
 
     _decide(rename, corpus, cand, name, editor=_editor(corpus, editor))
@@ -417,7 +442,12 @@ def review_rename(cand: str, name: str, corpus: Path, editor: str | None) -> Non
 @review.command("undo")
 @CORPUS_OPTION
 def review_undo(corpus: Path) -> None:
-    """Revert the last review decision (refused if a file changed since)."""
+    """Revert the last review decision (refused if a file changed since).
+
+    \b
+    Example:
+      toolkit review undo --corpus corpus
+    """
     from .review import undo
 
     try:
@@ -432,7 +462,12 @@ def review_undo(corpus: Path) -> None:
 @CORPUS_OPTION
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))
 def review_page_cmd(corpus: Path, output: Path | None) -> None:
-    """Write the review page (default CORPUS/index/review.html)."""
+    """Write the review page (default CORPUS/index/review.html).
+
+    \b
+    Example:
+      toolkit review page --corpus corpus
+    """
     from .review import review_page, review_queue
 
     try:

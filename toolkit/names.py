@@ -241,6 +241,7 @@ def resolve_document(
     keys = authority_keys(authority)
     items = _split(texts, mentions, markup, titles, load_rules(_corpus_of(authority)))
     items += _titled_persons(texts, items, markup, titles)
+    _alias_votes(texts, items)
     # 3. authority by key; clusters start as the entry or the key
     for it in items:
         if it.entry is None and it.norm.key in keys:
@@ -416,14 +417,31 @@ def _split(
                         votes["person"] += 2
                     elif before_title.search(text, 0, start):
                         votes["person"] += 2
-                    lead = _INITIALS_BEFORE.search(text, 0, start)
-                    if lead and (m.type == "person" or votes["person"]):
-                        start = lead.start()
+                lead = _INITIALS_BEFORE.search(text, 0, start)
+                if lead and (m.type == "person" or votes["person"]):
+                    start = lead.start()
                     norm = normalize(text[start:end], titles)
                 if not norm.key or not any(ch.isalpha() for ch in text[start:end]):
                     continue
                 items.append(_Item(b, start, end, m.type, m.source, m.entry, norm, votes=votes))
     return items
+
+
+def _alias_votes(texts: Sequence[str], items: list[_Item]) -> None:
+    """A name and its alias in brackets ("Filippov [Stalin]") are one kind of thing: when one
+    of them is labelled a person, both get a vote for person (they are never merged)."""
+    by_block: dict[int, list[_Item]] = {}
+    for it in items:
+        by_block.setdefault(it.block, []).append(it)
+    for b, group in by_block.items():
+        group.sort(key=lambda i: i.start)
+        for first, second in itertools.pairwise(group):
+            between = texts[b][first.end : second.start]
+            if between.strip() not in ("[", "(", "") or "\n" in between:
+                continue
+            if "person" in (first.label, second.label):
+                first.votes["person"] += 2
+                second.votes["person"] += 2
 
 
 _INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?){1,3}(?=\s?$)")

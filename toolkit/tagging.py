@@ -384,8 +384,10 @@ def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, s
             f"toolkit {__version__} authority matcher, {Path(authority_path).name} (SHA-256 {sha})",
         ),
         RESP_COREF: (
-            "resolution of short names within the document",
-            f"toolkit {__version__} short-name rule",
+            # names helper: the rules of toolkit/names.py that tag without the model
+            "resolution of names within the document (short forms, repeated forms, names "
+            "after a person's title, gazetteer places after a preposition)",
+            f"toolkit {__version__} document rules (toolkit.names)",
         ),
     }
     if root.find(f"tei:standOff//*[@resp='#{RESP_GAZETTEER}']", NS) is not None:  # names helper

@@ -5,7 +5,8 @@
 Systems, each scored by the same rules (toolkit/evaluation.py):
 
 - raw: the statistical model alone, block by block (no references);
-- before: the toolkit's tagger as it is on the git ref ``--before`` (default ``main``): its
+- before: the toolkit's tagger as it is on the git ref ``--before`` (default 19d8d5b, main just
+  before issue 11): its
   ``toolkit tag`` run in a subprocess from an unpacked copy of that ref's ``toolkit/``;
 - after: this checkout's tagger (``tag_files``, the per-document stage);
 - after review: one pass through ``toolkit review`` by a reviewer who works the queue most
@@ -164,7 +165,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gold", type=Path, default=ROOT / "tests/data/gold/tei")
     parser.add_argument("--authority", type=Path, default=ROOT / "corpus/authority.xml")
-    parser.add_argument("--before", default="main", help="git ref of the toolkit before")
+    # 19d8d5b: main just before issue 11 was merged (the "before" of the README figures)
+    parser.add_argument("--before", default="19d8d5b", help="git ref of the toolkit before")
     args = parser.parse_args()
     docs = read_gold_paths(expand([args.gold]))
     authority = parse_authority(args.authority.read_bytes(), str(args.authority))

@@ -41,6 +41,12 @@ CODES: dict[str, str] = {
     "E312": "a spaCy pipeline has no NER component",
     "E501": "no archival reference could be read",
     "E502": "an archival reference was kept verbatim (warning)",
+    "E701": "an optional package is missing (install the publish extra)",
+    "E702": "the corpus index (index/index.sqlite) has not been built",
+    "E703": "an unknown PROV output format was asked for",
+    "E704": "a package's output folder exists and is not empty",
+    "E705": "a corpus folder has no tei/ folder",
+    "E706": "a BagIt bag does not validate",
     "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
 }
 

@@ -200,7 +200,7 @@ def _index_document(
         return
     local = _standoff_entries(root)
     h = doc.header
-    date = h.date or None
+    date = h.date or h.updated or None  # a web article's own date is its last update
     year = int(date[:4]) if date and re.match(r"-?\d{4}", date) else None
     archival = h.archival
     store.add_document(

@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -115,17 +115,11 @@ def anchor(ident: str) -> str:
     return f"{name}-{hashlib.sha1(ident.encode()).hexdigest()[:8]}"
 
 
-def document_ids(paths: list[Path], base: Path) -> list[str]:
-    """A unique id per path: the stem, or stem + hash of the relative path for shared stems."""
-    stems = Counter(p.stem for p in paths)
-    ids = []
-    for p in paths:
-        if stems[p.stem] == 1:
-            ids.append(p.stem)
-        else:
-            rel = os.path.relpath(p.resolve(), base)
-            ids.append(f"{p.stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}")
-    return ids
+def document_key(path: Path, base: Path) -> str:
+    """A document's provisional id: its stem plus 8 hex digits of its path relative to ``base``
+    (the index folder). :func:`_final_ids` drops the suffix where the stem is unique."""
+    rel = os.path.relpath(path.resolve(), base)
+    return f"{path.stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
 
 
 def publish_settings(outdir: Path) -> dict[str, str]:
@@ -145,36 +139,99 @@ def build_index(
     """Read tagged TEI files and write ``index.sqlite``, ``metadata.json``,
     ``index.xml/json/csv/html``, ``map.html``, ``timeline.html`` and ``docs/*.html``."""
     report = IndexReport()
-    entries = authority.by_id()
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name in pages.ASSETS:
-        atomic_write(outdir / name, pages.asset(name))
-    base = outdir.resolve()
-    paths = list(paths)
     store = Store(outdir / "index.sqlite")
     try:
-        for n, (path, doc_id) in enumerate(zip(paths, document_ids(paths, base), strict=True)):
-            _index_document(store, report, path, doc_id, n, base, entries, outdir)
-        store.finish_load()
-        store.set_coordinates(_coordinates(store, authority))
-        _write_outputs(store, outdir, report, now)
-        atomic_write(outdir / "map.html", pages.map_page(store, anchor).encode())
-        atomic_write(outdir / "timeline.html", pages.timeline_page(store, anchor).encode())
-        meta = datasette_metadata(
-            title="Corpus entity index",
-            now=now,
-            version=__version__,
-            settings=publish_settings(outdir),
-        )
-        atomic_write(
-            outdir / "metadata.json",
-            (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode(),
-        )
-        store.commit()
+        store.add_authority_places(_authority_places(authority))
+        _add_documents(store, enumerate(paths), authority, outdir, report)
+        _finish(store, outdir, report, now)
     except BaseException:
         store.abort()
         raise
     return report
+
+
+def index_part(
+    numbered: Iterable[tuple[int, Path]], authority: Authority, outdir: Path, part: Path
+) -> IndexReport:
+    """One partition of a distributed index: the rows of some documents (numbered in corpus
+    order) into the SQLite file ``part``, and their reading views; :func:`merge_index` then
+    writes the index. ``merge_index`` over the parts of all documents writes exactly what
+    :func:`build_index` writes."""
+    store = Store(part, part=True)  # a retried task starts again
+    report = IndexReport()
+    try:
+        store.add_authority_places(_authority_places(authority))
+        _add_documents(store, numbered, authority, outdir, report)
+        store.close()
+    except BaseException:
+        store.abort()
+        raise
+    return report
+
+
+def merge_index(parts: Iterable[Path], outdir: Path, *, now: str) -> IndexReport:
+    """Write the index from :func:`index_part` files, merged in the order given (corpus order).
+
+    Rows are copied database to database, so mentions never pass through Python all at once."""
+    report = IndexReport()
+    store = Store(outdir / "index.sqlite")
+    try:
+        for part in parts:
+            store.merge_part(part)
+        report.documents = store.db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        report.mentions = store.db.execute("SELECT count(*) FROM mentions").fetchone()[0]
+        _finish(store, outdir, report, now)
+    except BaseException:
+        store.abort()
+        raise
+    return report
+
+
+def _add_documents(
+    store: Store,
+    numbered: Iterable[tuple[int, Path]],
+    authority: Authority,
+    outdir: Path,
+    report: IndexReport,
+) -> None:
+    """Read documents (numbered in corpus order) into the store; write their reading views."""
+    entries = authority.by_id()
+    base = outdir.resolve()
+    for n, path in numbered:
+        _index_document(store, report, path, document_key(path, base), n, base, entries, outdir)
+
+
+def _finish(store: Store, outdir: Path, report: IndexReport, now: str) -> None:
+    """Everything after the documents pass: ids, tables, coordinates, every output file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name in pages.ASSETS:
+        atomic_write(outdir / name, pages.asset(name))
+    _final_ids(store, outdir)
+    store.finish_load()
+    store.set_coordinates(_coordinates(store))
+    _write_outputs(store, outdir, report, now)
+    atomic_write(outdir / "map.html", pages.map_page(store, anchor).encode())
+    atomic_write(outdir / "timeline.html", pages.timeline_page(store, anchor).encode())
+    meta = datasette_metadata(
+        title="Corpus entity index", now=now, version=__version__, settings=publish_settings(outdir)
+    )
+    atomic_write(
+        outdir / "metadata.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
+    )
+    store.commit()
+
+
+def _final_ids(store: Store, outdir: Path) -> None:
+    """A document whose stem no other document shares takes the stem as its id; its reading
+    view is renamed to match."""
+    rows = store.db.execute("SELECT id, tei_file FROM documents ORDER BY position").fetchall()
+    stems = Counter(PurePosixPath(rel).stem for _, rel in rows)
+    renames = [
+        (key, PurePosixPath(rel).stem) for key, rel in rows if stems[PurePosixPath(rel).stem] == 1
+    ]
+    for key, stem in renames:
+        os.replace(outdir / "docs" / f"{key}.html", outdir / "docs" / f"{stem}.html")
+    store.rename_documents(renames)
 
 
 def _index_document(
@@ -239,17 +296,29 @@ def _index_document(
     _write_reading_view(outdir, doc, path, doc_id)
 
 
-def _coordinates(store: Store, authority: Authority) -> dict:
-    """Coordinates of the index's places: the authority file first, then GeoNames."""
-    found = {}
+def _authority_places(authority: Authority) -> list[tuple[str, str, float | None, float | None]]:
+    """(id, names as JSON, lat, long) of the authority's places; coordinates from its ``geo``."""
+    geo = {}
     with contextlib.suppress(OSError):
-        found = authority_coordinates(Path(authority.path).read_bytes(), authority.path)
-    names = {e.id: list(e.names) for e in authority.entries if e.type == "place"}
-    places = store.places()
-    missing = [(ident, names.get(ident, [main])) for ident, main, _ in places if ident not in found]
-    found.update(gazetteer_coordinates(missing))
-    known = {ident for ident, _, _ in places}
-    return {k: v for k, v in found.items() if k in known}
+        geo = authority_coordinates(Path(authority.path).read_bytes(), authority.path)
+    return [
+        (e.id, json.dumps(list(e.names), ensure_ascii=False), *geo.get(e.id, (None, None))[:2])
+        for e in authority.entries
+        if e.type == "place"
+    ]
+
+
+def _coordinates(store: Store) -> dict:
+    """Coordinates of the index's places: the authority file first, then GeoNames."""
+    known = {}
+    missing = []
+    for ident, main, names, lat, lon in store.places():
+        if lat is not None:
+            known[ident] = (lat, lon, "authority file")
+        else:
+            missing.append((ident, json.loads(names) if names else [main]))
+    known.update(gazetteer_coordinates(missing))
+    return known
 
 
 def _names(doc: Document) -> Iterator[tuple[Span, str]]:

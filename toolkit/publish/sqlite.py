@@ -34,8 +34,8 @@ from typing import Any
 
 SCHEMA = """
 CREATE TABLE documents (
-    id TEXT PRIMARY KEY,
-    position INTEGER NOT NULL,
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     title TEXT NOT NULL,
     date TEXT,
     year INTEGER,
@@ -88,6 +88,12 @@ CREATE TABLE cooccurrences (
     paragraphs INTEGER NOT NULL,
     PRIMARY KEY (entity, other)
 );
+CREATE TABLE authority_places (
+    id TEXT PRIMARY KEY,
+    names TEXT NOT NULL,
+    latitude REAL,
+    longitude REAL
+);
 CREATE VIRTUAL TABLE documents_fts USING fts5 (title, text, content="documents");
 CREATE VIRTUAL TABLE mentions_fts USING fts5 (surface, context, content="mentions");
 """
@@ -113,13 +119,22 @@ class EntityRow:
     idnos: tuple[tuple[str, str], ...] = ()
 
 
-class Store:
-    """The index database, written to a temporary file beside ``path`` and renamed on commit."""
+MENTION_COLUMNS = (
+    "entity, document, element_id, paragraph, seq, surface, context_left, context_right, context"
+)
 
-    def __init__(self, path: Path) -> None:
+
+class Store:
+    """The index database, written to a temporary file beside ``path`` and copied into place
+    on :meth:`commit` (``VACUUM INTO``: a compact file whose bytes depend only on its rows, so
+    the index of a distributed build equals that of a single process). ``part=True`` writes
+    ``path`` itself: one partition of a distributed index, merged later by :meth:`merge_part`.
+    """
+
+    def __init__(self, path: Path, *, part: bool = False) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.tmp = path if part else path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.tmp.unlink(missing_ok=True)
         self.db = sqlite3.connect(self.tmp)
         # A temporary file until it is renamed: no journal, no fsync.
@@ -154,6 +169,40 @@ class Store:
             ((*r, " ".join((r[6] + r[5] + r[7]).split())) for r in rows),
         )
 
+    def add_authority_places(self, rows: Iterable[tuple]) -> None:
+        """(id, names JSON, latitude, longitude) of the authority file's places."""
+        self.db.executemany("INSERT OR IGNORE INTO authority_places VALUES (?, ?, ?, ?)", rows)
+
+    def merge_part(self, part: Path) -> None:
+        """Append the rows of a partition written by ``Store(part, part=True)``."""
+        db = self.db
+        db.execute("ATTACH DATABASE ? AS part", (str(part),))
+        db.execute("INSERT INTO documents SELECT * FROM part.documents ORDER BY position")
+        db.execute("INSERT OR IGNORE INTO entities SELECT * FROM part.entities ORDER BY rowid")
+        db.execute(
+            f"INSERT INTO mentions ({MENTION_COLUMNS}) SELECT {MENTION_COLUMNS} "
+            "FROM part.mentions ORDER BY id"
+        )
+        db.execute("INSERT OR IGNORE INTO authority_places SELECT * FROM part.authority_places")
+        db.commit()
+        db.execute("DETACH DATABASE part")
+
+    def rename_documents(self, renames: list[tuple[str, str]]) -> None:
+        """Give documents their final ids: (provisional id, final id) pairs."""
+        db = self.db
+        db.execute("CREATE TEMP TABLE idmap (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
+        db.executemany("INSERT INTO idmap VALUES (?, ?)", renames)
+        db.execute(
+            "UPDATE documents SET id = (SELECT new FROM idmap WHERE old = documents.id), "
+            "reading_view = 'docs/' || (SELECT new FROM idmap WHERE old = documents.id) "
+            "|| '.html' WHERE id IN (SELECT old FROM idmap)"
+        )
+        db.execute(
+            "UPDATE mentions SET document = (SELECT new FROM idmap WHERE old = mentions.document) "
+            "WHERE document IN (SELECT old FROM idmap)"
+        )
+        db.execute("DROP TABLE temp.idmap")
+
     def finish_load(self) -> None:
         """Indexes, variants, counts, co-occurrences and the full-text tables."""
         db = self.db
@@ -186,17 +235,12 @@ class Store:
             ((lat, lon, src, ident) for ident, (lat, lon, src) in coords.items()),
         )
 
-    def places(self) -> list[tuple[str, str, list[str]]]:
-        """(id, main name, authority names) of every place, for the coordinate lookup."""
-        return [
-            (ident, main, [main, *(v for (v,) in self.variants_of(ident))])
-            for ident, main in self.db.execute(
-                "SELECT id, main_name FROM entities WHERE type = 'place' ORDER BY id"
-            )
-        ]
-
-    def variants_of(self, ident: str) -> list[tuple[str]]:
-        return self.db.execute("SELECT name FROM variants WHERE entity = ?", (ident,)).fetchall()
+    def places(self) -> list[tuple[str, str, str | None, float | None, float | None]]:
+        """(id, main name, authority names as JSON, authority lat, long) of every place."""
+        return self.db.execute(
+            "SELECT e.id, e.main_name, a.names, a.latitude, a.longitude FROM entities e "
+            "LEFT JOIN authority_places a ON a.id = e.id WHERE e.type = 'place' ORDER BY e.id"
+        ).fetchall()
 
     def entities(self) -> Iterator[dict]:
         """Entity summaries (variants and documents with counts), by type and name."""
@@ -247,14 +291,27 @@ class Store:
         for row in cursor:
             yield dict(zip(keys, row, strict=True))
 
+    def close(self) -> None:
+        """Finish a partition file."""
+        self.db.commit()
+        self.db.close()
+
     def commit(self) -> None:
-        """Finish the database and move it over ``path`` (atomically)."""
+        """Finish the database and move a compact copy over ``path`` (atomically)."""
+        self.db.execute("DROP TABLE authority_places")
         self.db.commit()
         self.db.execute("ANALYZE")
         self.db.commit()
-        self.db.close()
-        os.chmod(self.tmp, 0o644)
-        os.replace(self.tmp, self.path)
+        final = self.path.with_name(f".{self.path.name}.{os.getpid()}.final")
+        final.unlink(missing_ok=True)
+        try:
+            self.db.execute("VACUUM INTO ?", (str(final),))
+            self.db.close()
+            os.chmod(final, 0o644)
+            os.replace(final, self.path)
+        finally:
+            final.unlink(missing_ok=True)
+            self.tmp.unlink(missing_ok=True)
 
     def abort(self) -> None:
         self.db.close()

@@ -102,7 +102,8 @@ def test_map_draws_places_linked_to_the_register(index_dir, browser):
         placed = {r[0] for r in db.execute("SELECT id FROM entities WHERE latitude IS NOT NULL")}
     assert placed, "the seed corpus's places should have coordinates"
     links = browser.eval(
-        "Array.from(document.querySelectorAll('svg a')).map(a => [a.getAttribute('href'), "
+        "Array.from(document.querySelector('svg').querySelectorAll('a'))"
+        ".map(a => [a.getAttribute('href'), "
         "a.querySelector('circle').getBoundingClientRect().width])"
     )
     assert sorted(h for h, _ in links) == sorted(f"index.html#e-{anchor(p)}" for p in placed)
@@ -110,6 +111,11 @@ def test_map_draws_places_linked_to_the_register(index_dir, browser):
     register = (index_dir / "index.html").read_text()
     for href, _ in links:
         assert f'id="{href.split("#")[1]}"' in register
+    detail = browser.eval(
+        "Array.from(document.querySelectorAll('.map svg')[1].querySelectorAll('a'))"
+        ".map(a => a.getAttribute('href'))"
+    )
+    assert 3 <= len(detail) < len(links) and f"index.html#e-{anchor('china')}" in detail
     assert browser.errors == []
 
 

@@ -75,7 +75,11 @@ def map_page(store: Store, anchor_of) -> str:  # type: ignore[no-untyped-def]
         "the place's mentions. Each circle links to the register entry.</p>"
     )
     if placed:
-        parts.append(f'<div class="map">{_svg_map(placed, anchor_of)}</div>')
+        parts.append(f'<div class="map">{_svg_map(placed, anchor_of, "map-title")}</div>')
+        detail = _cluster(placed)
+        if detail:
+            parts.append(f'<h2 id="detail">Detail: around {html.escape(detail[0][1])}</h2>')
+            parts.append(f'<div class="map">{_svg_map(detail, anchor_of, "detail-title")}</div>')
     parts.append('<h2 id="list">All places</h2>')
     parts.append(
         '<table class="places"><thead><tr><th scope="col">Place</th><th scope="col">Mentions'
@@ -97,7 +101,19 @@ def map_page(store: Store, anchor_of) -> str:  # type: ignore[no-untyped-def]
     return page("Places of the corpus", "\n".join(parts))
 
 
-def _svg_map(placed: list[tuple], anchor_of) -> str:  # type: ignore[no-untyped-def]
+def _cluster(placed: list[tuple]) -> list[tuple]:
+    """The places within 30 degrees of the most mentioned one, when the whole map is wide and
+    that cluster holds at least 3 places but not all (drawn again, larger, as a detail map)."""
+    lons = [r[4] for r in placed]
+    if max(lons) - min(lons) <= 90:
+        return []
+    top = max(placed, key=lambda r: (r[2], r[1]))
+    near = [r for r in placed if abs(r[3] - top[3]) <= 30 and abs(r[4] - top[4]) <= 30]
+    near.sort(key=lambda r: (r is not top, -r[2], r[1]))
+    return near if 3 <= len(near) < len(placed) else []
+
+
+def _svg_map(placed: list[tuple], anchor_of, title_id: str) -> str:  # type: ignore[no-untyped-def]
     lats = [r[3] for r in placed]
     lons = [r[4] for r in placed]
     west, east = min(lons), max(lons)
@@ -111,8 +127,8 @@ def _svg_map(placed: list[tuple], anchor_of) -> str:  # type: ignore[no-untyped-
     unit = width / 120
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.2f} {y0:.2f} {width:.2f} '
-        f'{height:.2f}" role="img" aria-labelledby="map-title">',
-        '<title id="map-title">Map of the places named in the corpus</title>',
+        f'{height:.2f}" role="img" aria-labelledby="{title_id}">',
+        f'<title id="{title_id}">Map of the places named in the corpus</title>',
         '<g class="grid" aria-hidden="true">',
     ]
     for lon in range(-180, 181, 30):

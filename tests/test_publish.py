@@ -465,3 +465,24 @@ def test_package_refuses_a_non_empty_folder_and_skips_symlinks(corpus, tmp_path)
     assert result.exit_code == 0, result.output
     assert "leak.txt: not a regular file inside the corpus" in result.output
     assert not (tmp_path / "bag2" / "data" / "sources" / "leak.txt").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("datasette", ("serve",)),
+        ("prov", ("prov", "-o", "out.json")),
+        ("bagit", ("package", "-o", "bag")),
+    ],
+)
+def test_missing_publish_extra_is_a_coded_error(corpus, tmp_path, monkeypatch, module, args):
+    import sys
+
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` raises ImportError
+    monkeypatch.setitem(sys.modules, f"{module}.app", None)
+    monkeypatch.setitem(sys.modules, f"{module}.model", None)
+    monkeypatch.chdir(tmp_path)
+    command, *rest = args
+    result = invoke(command, corpus, *rest)
+    assert result.exit_code == 2, result.output
+    assert "[E701]" in result.output and "tei-provenance-toolkit[publish]" in result.output

@@ -17,6 +17,8 @@ Names of files and ids, decided here:
 - An entity's ``xml:id`` in ``index.xml`` (and its anchor ``e-<id>`` in the register) is its id
   when that is a valid NCName; otherwise the id with each other character replaced by ``-`` plus
   8 hex digits of the id's SHA-1, so ``#a:b`` and ``#a-b`` stay two entries.
+- A document's date (``documents.date``, the timeline) is its date, or for a web capture
+  without one its last update.
 - ``index.csv`` cells that a spreadsheet would read as a formula (starting with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return) get a leading ``'`` (the OWASP advice on CSV
   injection), and every cell is quoted.

@@ -494,11 +494,6 @@ def _tei_entry_parts(e: dict, name_tag: str) -> Iterator[etree._Element]:
     yield E("note", f"{total} mention(s) in {counts}", type="documents")
 
 
-def _ncname(text: str) -> str:
-    """Kept for callers of the old name: see :func:`anchor`."""
-    return anchor(text)
-
-
 def _tei_header(documents: int, now: str) -> etree._Element:
     app = E(
         "application",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from urllib.parse import quote
 
@@ -62,7 +62,7 @@ def entity_anchor(anchor: str) -> str:
     return f"index.html#e-{anchor}"
 
 
-def map_page(store: Store, anchor_of) -> str:  # type: ignore[no-untyped-def]
+def map_page(store: Store, anchor_of: Callable[[str], str]) -> str:
     """``map.html``: places with coordinates on an offline SVG map, and a table of all places."""
     rows = store.db.execute(
         "SELECT id, main_name, mentions, latitude, longitude, coordinates_source FROM entities "
@@ -113,7 +113,7 @@ def _cluster(placed: list[tuple]) -> list[tuple]:
     return near if 3 <= len(near) < len(placed) else []
 
 
-def _svg_map(placed: list[tuple], anchor_of, title_id: str) -> str:  # type: ignore[no-untyped-def]
+def _svg_map(placed: list[tuple], anchor_of: Callable[[str], str], title_id: str) -> str:
     lats = [r[3] for r in placed]
     lons = [r[4] for r in placed]
     west, east = min(lons), max(lons)
@@ -160,7 +160,7 @@ def _svg_map(placed: list[tuple], anchor_of, title_id: str) -> str:  # type: ign
     return "\n".join(out)
 
 
-def timeline_page(store: Store, anchor_of) -> str:  # type: ignore[no-untyped-def]
+def timeline_page(store: Store, anchor_of: Callable[[str], str]) -> str:
     """``timeline.html``: documents by year, each linked to its reading view, with the entities
     named in each period's documents (most mentioned first)."""
     years = store.db.execute(

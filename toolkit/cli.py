@@ -68,6 +68,9 @@ def main() -> None:
     toolkit validate corpus/tei
     toolkit index corpus/tei -o corpus/index
     toolkit build corpus
+    toolkit serve corpus
+    toolkit prov corpus -o corpus-prov.json
+    toolkit package corpus -o corpus-bag
     """
 
 
@@ -811,6 +814,144 @@ def build(
         f"validation: {errors} error(s), {len(report.problems) - errors} warning(s)"
     )
     if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+def serve(corpus: Path, host: str, port: int) -> None:
+    """Explore CORPUS/index/index.sqlite in Datasette (needs the publish extra).
+
+    Facets, full-text search, SQL and the canned queries of index/metadata.json, in the
+    browser at http://HOST:PORT/ until Ctrl-C.
+
+    \b
+    Example:
+      toolkit serve corpus --port 8001
+    """
+    from .publish.serve import datasette
+    from .publish.serve import serve as run_server
+
+    try:
+        datasette(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    click.echo(f"Datasette on http://{host}:{port}/index (Ctrl-C to stop)")
+    run_server(corpus, host=host, port=port)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The PROV file: .json (PROV-JSON), .ttl (PROV-O Turtle), .provn or .xml.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "turtle", "provn", "xml"]),
+    help="Output format; default from the file's suffix.",
+)
+def prov(corpus: Path, output: Path, fmt: str | None) -> None:
+    """Export the corpus's provenance as W3C PROV (needs the publish extra).
+
+    Sources (SHA-256), TEI files and their versions, every conversion, tagging, review and
+    training run recorded in the TEI headers, the software, models and people involved.
+
+    \b
+    Examples:
+      toolkit prov corpus -o corpus-prov.json
+      toolkit prov corpus -o corpus-prov.ttl
+    """
+    from .files import expand
+    from .index import publish_settings
+    from .publish.prov import corpus_provenance, default_base_uri, format_of, serialize
+
+    try:
+        kind = format_of(output, fmt)
+        if not (corpus / "tei").is_dir():
+            raise ToolkitError("E705", f"{corpus}/tei is not a folder; give a corpus folder")
+        settings = publish_settings(corpus / "index")
+        doc, report = corpus_provenance(
+            expand([corpus / "tei"]),
+            base_uri=default_base_uri(corpus, settings),
+            index=corpus / "index" / "index.xml",
+        )
+        atomic_write(output, serialize(doc, kind))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+        sys.exit(2)
+    for error in report.errors:
+        _fail(error)
+    click.echo(
+        f"{output}: {report.documents} document(s), {report.activities} activities, "
+        f"{report.agents} agents"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path, file_okay=True),
+    required=True,
+    help="The bag's folder (must not exist, or be empty).",
+)
+@click.option("--organization", help="bag-info Source-Organization ([publish] organization).")
+def package(corpus: Path, outdir: Path, organization: str | None) -> None:
+    """Pack the corpus as a BagIt bag with SHA-256 and SHA-512 manifests (publish extra).
+
+    Sources, TEI, authority file, index and PROV provenance; validate it with
+    `bagit.py --validate DIR`.
+
+    \b
+    Example:
+      toolkit package corpus -o corpus-bag
+    """
+    from .index import publish_settings
+    from .provenance import timestamp
+    from .publish.bag import make_package, validate_package
+    from .publish.prov import default_base_uri
+
+    now = _timestamp(timestamp)
+    settings = publish_settings(corpus / "index")
+    try:
+        report = make_package(
+            corpus,
+            outdir,
+            now=now,
+            organization=organization or settings.get("organization"),
+            base_uri=default_base_uri(corpus, settings),
+        )
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    except OSError as exc:
+        _fail(f"{outdir}: cannot write the bag ({exc.strerror})")
+        sys.exit(2)
+    for path in report.skipped:
+        click.echo(f"warning: {path}: not a regular file inside the corpus; not packed", err=True)
+    problems = validate_package(outdir)
+    for problem in problems:
+        _fail(f"{outdir}: [E706] {problem}")
+    click.echo(
+        f"{outdir}: BagIt bag of {report.files} file(s) ({report.sources} source(s), "
+        f"{report.tei} TEI file(s)); manifests SHA-256, SHA-512; "
+        + ("valid" if not problems else "INVALID")
+    )
+    if problems:
         sys.exit(1)
 
 

@@ -41,6 +41,9 @@ CODES: dict[str, str] = {
     "E312": "a spaCy pipeline has no NER component",
     "E501": "no archival reference could be read",
     "E502": "an archival reference was kept verbatim (warning)",
+    "E620": "an editor id is not an xml:id-like token",
+    "E621": "a review timestamp is not an ISO 8601 date or date-time",
+    "E622": "the reviewed marker cannot be set in a TEI file",
     "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
 }
 

@@ -44,6 +44,11 @@ CODES: dict[str, str] = {
     "E620": "an editor id is not an xml:id-like token",
     "E621": "a review timestamp is not an ISO 8601 date or date-time",
     "E622": "the reviewed marker cannot be set in a TEI file",
+    "E630": "no training data: no reviewed document in the corpus",
+    "E631": "too few reviewed documents for a train/dev split",
+    "E632": "an IOB training file cannot be read or is not IOB",
+    "E633": "the trained model is worse than the base on dev (refused without --force)",
+    "E634": "the model folder exists and is not a toolkit-trained model, or cannot be created",
     "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
 }
 

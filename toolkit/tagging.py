@@ -371,7 +371,8 @@ def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, s
     statements = {
         RESP_NER: (
             "named-entity recognition (statistical model)",
-            f"spaCy {info.spacy_version}, pipeline {info.name} {info.version} (tok2vec, ner)",
+            f"spaCy {info.spacy_version}, pipeline {info.name} {info.version} (tok2vec, ner)"
+            + _trained(info),  # issue 12: a model written by `toolkit train`
         ),
         RESP_AUTHORITY: (
             "name matching and identification against the authority file",
@@ -400,9 +401,12 @@ def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, s
             header.find("tei:fileDesc", NS).addnext(encoding_desc)
         app_info = E("appInfo")
         encoding_desc.insert(0, app_info)
+    model_label = f"spaCy pipeline {info.package}"
+    if _trained(info):  # issue 12: a trained model is named by what it is, not by its path
+        model_label = f"spaCy pipeline {info.name}{_trained(info)}"
     for ident, version, label in (
         ("spaCy", info.spacy_version, "spaCy natural language processing library"),
-        (info.name, info.version, f"spaCy pipeline {info.package}"),
+        (info.name, info.version, model_label),
     ):
         old = app_info.find(f"tei:application[@ident='{ident}']", NS)
         new = E("application", E("label", label), ident=ident, version=version)
@@ -412,6 +416,12 @@ def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, s
         else:
             app_info.append(new)
     return _signature(header) != before
+
+
+def _trained(info: ModelInfo) -> str:
+    """Issue 12: what a model written by `toolkit train` was trained on, for the header."""
+    sha = getattr(info, "training_sha256", None)
+    return f", fine-tuned by toolkit train on training data SHA-256 {sha}" if sha else ""
 
 
 def _signature(el: etree._Element) -> list[tuple[object, ...]]:

@@ -56,6 +56,7 @@ import io
 import json
 import math
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -81,6 +82,7 @@ GOLD_LABEL = {"person": "PERSON", "place": "GPE", "org": "ORG"}
 NAME_TYPES = {"persName": "person", "placeName": "place", "orgName": "org"}
 KEEP_PLACE_LABELS = frozenset({"LOC", "FAC"})
 TRAINING_KEY = "toolkit_training"
+_IOB_LINE = re.compile(r"^\S+ (?:O|[BI]-[A-Za-z_]+)$")
 LOGGER = "toolkit.TrainProgress.v1"
 
 Mention3 = tuple[int, int, str]
@@ -214,21 +216,18 @@ def read_extra(path: Path) -> list[GoldText]:
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise TrainError("E632", f"cannot read the IOB file ({reason})", str(path)) from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines or any(len(line.rsplit(" ", 1)) != 2 for line in lines):
-        bad = next(
-            (
-                i
-                for i, line in enumerate(text.splitlines(), 1)
-                if line.strip() and len(line.rsplit(" ", 1)) != 2
-            ),
-            1,
-        )
+    bad = [
+        i
+        for i, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not _IOB_LINE.match(line.strip())
+    ]
+    if bad or not text.strip():
         raise TrainError(
             "E632",
-            "not an IOB file: expected 'token TAG' lines with blank lines between sentences",
+            "not an IOB file: expected 'token TAG' lines (TAG O, B-TYPE or I-TYPE) with blank "
+            "lines between sentences",
             str(path),
-            bad if lines else None,
+            bad[0] if bad else None,
         )
     return [
         GoldText(s.text, tuple(sorted(s.entities)), tuple(sorted(s.ignored)))
@@ -244,8 +243,9 @@ def split_documents(
 ) -> tuple[list[str], list[str]]:
     """Deterministic document-level split: (train ids, dev ids), each sorted.
 
-    Documents are ordered by SHA-256 of ``seed:id``; the first ``round(n * dev_fraction)`` (at
-    least one) go to dev. A document's side depends on its id and the seed only.
+    Documents are ranked by SHA-256 of ``seed:id``; the first ``round(n * dev_fraction)`` (at
+    least one, at most n - 1) go to dev. The rank depends on the id and the seed only, so the
+    order of the files and other documents' names do not matter.
     """
     if len(ids) < 2:
         raise TrainError(

@@ -459,7 +459,13 @@ def build(
     help="An IOB file (token TAG lines) of extra gold sentences; repeatable.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of split and training.")
-@click.option("--max-epochs", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option(
+    "--max-epochs",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="At most this many passes over the training data.",
+)
 @click.option(
     "--patience",
     type=click.IntRange(0, 1000),

@@ -1,11 +1,11 @@
 """Benchmark of ``toolkit train``: does fine-tuning on reviewed documents help, and at what cost?
 
-Corpus: the 48 hand-annotated archival records of tests/data/train/records (letters,
+Corpus: the 60 hand-annotated archival records of tests/data/train/records (letters,
 conversation records, telegrams, reports, newspaper items, 1937-1962; written for this project,
 names marked by hand, see tests/data/README.md), built into reviewed TEI documents. Every
-fourth record (sorted by name) is held out (12); the other 36 are the training corpus, together
+fourth record (sorted by name) is held out (15); the other 45 are the training corpus, together
 with the seed corpus's two TEI files, which are not reviewed and so serve only as rehearsal
-text. ``toolkit.train.train`` then splits the 36 into its own train and dev documents.
+text. ``toolkit.train.train`` then splits the 45 into its own train and dev documents.
 
 Reports, for the base pipeline and the trained one:
 - held-out P/R/F1 per type (exact spans, model entities cleaned as ``toolkit tag`` cleans them,

@@ -28,7 +28,9 @@ Training
     spaCy's own machinery: a config (``[components.ner] source = BASE``) is written to
     ``MODEL_DIR/training/config.cfg`` with the data (``train.spacy``, ``dev.spacy``), then
     ``spacy.training.initialize.init_nlp`` and ``spacy.training.loop.train`` run it. Evaluation
-    happens once per epoch on dev with the toolkit's own scorer (exact character spans, the
+    happens on dev at the start and after every epoch (spaCy evaluates every
+    ``eval_frequency`` = batches-per-epoch steps, and ``max_steps`` ends the run right after the
+    evaluation of the last epoch) with the toolkit's own scorer (exact character spans, the
     three types, model entities cleaned exactly as ``toolkit tag`` cleans them); the best epoch is
     kept. ``patience`` counts epochs without improvement. Interrupting (Ctrl-C) keeps the best
     model so far and finishes normally.
@@ -122,7 +124,8 @@ class Corpus:
 
 @dataclass(frozen=True)
 class Progress:
-    """One evaluation during training (once per epoch)."""
+    """One evaluation on dev: after ``epoch`` full passes over the training data (and the
+    first batch of the next; epoch 0 is the start)."""
 
     epoch: int
     max_epochs: int
@@ -379,7 +382,8 @@ def progress_logger() -> Callable[..., tuple[Callable[[dict | None], None], Call
 
     def setup(nlp: Language, stdout: Any = None, stderr: Any = None):  # type: ignore[no-untyped-def]
         callback = _progress.get()
-        max_epochs = int(nlp.config["training"]["max_epochs"])
+        training = nlp.config["training"]
+        max_epochs = int(training["max_steps"]) // int(training["eval_frequency"])
         best = [0.0]
 
         def log_step(info: dict[str, Any] | None) -> None:
@@ -388,7 +392,7 @@ def progress_logger() -> Callable[..., tuple[Callable[[dict | None], None], Call
             best[0] = max(best[0], float(info["score"]))
             callback(
                 Progress(
-                    epoch=int(info["epoch"]) + 1,
+                    epoch=int(info["epoch"]),
                     max_epochs=max_epochs,
                     step=int(info["step"]),
                     loss=float(sum(info["losses"].values())),
@@ -469,7 +473,8 @@ def train(
             _CONFIG.format(
                 base=json.dumps(source),
                 seed=seed,
-                max_epochs=max_epochs,
+                max_epochs=max_epochs + 1,
+                max_steps=max_epochs * steps,
                 patience=patience * steps,
                 steps=steps,
                 batch_size=batch_size,
@@ -741,7 +746,7 @@ dropout = {dropout}
 accumulate_gradient = 1
 patience = {patience}
 max_epochs = {max_epochs}
-max_steps = 0
+max_steps = {max_steps}
 eval_frequency = {steps}
 frozen_components = ["tok2vec"]
 annotating_components = []

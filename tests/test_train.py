@@ -27,6 +27,7 @@ from toolkit.train import (
     train,
     trained_meta,
 )
+from toolkit.validate import validate_bytes
 
 TRAIN = DATA / "train"
 EXTRA = TRAIN / "extra.iob"
@@ -116,6 +117,8 @@ def test_the_tiny_run_writes_a_loadable_model_with_its_record(trained):
     meta = json.loads((model / "meta.json").read_text())
     assert meta["name"].endswith("_toolkit")
     assert meta["version"] == model_version(record["base"]["version"], record["training_sha256"])
+    # tei_all's pattern for application/@version (teidata.versionNumber)
+    assert re.fullmatch(r"[\d]+[a-z]*[\d]*(\.[\d]+[a-z]*[\d]*){0,3}", meta["version"])
     assert record["base"]["name"].startswith("en_core_web_sm")
     assert re.fullmatch(r"[0-9a-f]{64}", record["training_sha256"])
     assert record["documents"]["train"] == 3 and record["documents"]["dev"] == 1
@@ -218,6 +221,8 @@ def test_tagging_with_the_trained_model_names_it(trained, tmp_path):
     assert f"pipeline {name} {meta['version']} (tok2vec, ner), fine-tuned by toolkit train" in text
     assert text.count(f"training data SHA-256 {sha}") == 2  # respStmt and appInfo
     assert str(model) not in text  # named by what it is, not where it lies
+    authority = str(ROOT / "corpus" / "authority.xml")
+    assert validate_bytes(text.encode(), "t.xml", authority=authority) == []
 
 
 @pytest.mark.parametrize(

@@ -487,7 +487,7 @@ def train(
         config = config.merge(
             {"paths": {"train": str(data_dir / "train.spacy"), "dev": str(data_dir / "dev.spacy")}}
         )
-        interrupted, epochs = _run(config, work / "run", progress)
+        interrupted, epochs = _run(config, work / "run", progress, nlp)
         best = work / "run" / "model-best"
         if not best.is_dir():
             raise KeyboardInterrupt
@@ -574,7 +574,9 @@ def _rehearsal_texts(
     return chosen
 
 
-def _run(config: Any, out: Path, progress: Callable[[Progress], None] | None) -> tuple[bool, int]:
+def _run(
+    config: Any, out: Path, progress: Callable[[Progress], None] | None, base: Language
+) -> tuple[bool, int]:
     """spaCy's initialize + training loop; (interrupted, epochs reached)."""
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
@@ -590,6 +592,7 @@ def _run(config: Any, out: Path, progress: Callable[[Progress], None] | None) ->
     token = _progress.set(seen)
     try:
         nlp = init_nlp(config)
+        _share_lookups(base, nlp)
         nlp.get_pipe("ner").scorer = toolkit_scorer
         spacy_train(nlp, out, stdout=io.StringIO(), stderr=io.StringIO())
         return False, epochs[0]
@@ -597,6 +600,18 @@ def _run(config: Any, out: Path, progress: Callable[[Progress], None] | None) ->
         return True, epochs[0]
     finally:
         _progress.reset(token)
+
+
+def _share_lookups(base: Language, nlp: Language) -> None:
+    """Give the new pipeline the base's lookup tables (``lexeme_norm``: the NORM feature the
+    sourced ``ner`` was trained with), and recompute the norms of lexemes made before."""
+    from spacy.attrs import NORM
+
+    nlp.vocab.lookups = base.vocab.lookups
+    norm = nlp.vocab.lex_attr_getters.get(NORM)
+    if norm is not None:
+        for lexeme in nlp.vocab:
+            lexeme.norm_ = norm(lexeme.orth_)
 
 
 def model_version(base_version: str, sha: str) -> str:

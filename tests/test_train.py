@@ -5,13 +5,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import spacy
 from click.testing import CliRunner
 from conftest import DATA, ROOT
+from lxml import etree
 from spacy.tokens import DocBin
 
 from toolkit.cli import main
@@ -196,32 +196,39 @@ def test_ctrl_c_keeps_the_best_model_so_far(tmp_path):
 
 
 def test_tagging_with_the_trained_model_names_it(trained, tmp_path):
-    folder, model, _ = trained
-    source = folder / "tei" / f"{SMALL[0]}.xml"
+    _, model, _ = trained
+    source = tmp_path / "note.txt"
+    source.write_text(
+        "Note on the talks\n\nAndrei Gromyko met Zhou Enlai in Geneva on 3 May 1954, and the "
+        "Foreign Office in London was informed by Anthony Eden.\n"
+    )
     work = tmp_path / "tei"
-    work.mkdir()
-    shutil.copy(source, work / source.name)
-    result = CliRunner().invoke(
-        main,
-        [
-            "tag",
-            str(work),
-            "--model",
-            str(model),
-            "--authority",
-            str(ROOT / "corpus" / "authority.xml"),
-        ],
+    runner = CliRunner()
+    result = runner.invoke(main, ["convert", str(source), "-o", str(work), "--format", "plain"])
+    assert result.exit_code == 0, result.output
+    authority = str(ROOT / "corpus" / "authority.xml")
+    result = runner.invoke(
+        main, ["tag", str(work), "--model", str(model), "--authority", authority]
     )
     assert result.exit_code == 0, result.output
-    text = (work / source.name).read_text()
+    text = (work / "note.xml").read_text()
     sha = trained_meta(model)["training_sha256"]
     meta = json.loads((model / "meta.json").read_text())
     name = f"{meta['lang']}_{meta['name']}"
-    assert f'<application ident="{name}" version="{meta["version"]}">' in text
-    assert f"pipeline {name} {meta['version']} (tok2vec, ner), fine-tuned by toolkit train" in text
-    assert text.count(f"training data SHA-256 {sha}") == 2  # respStmt and appInfo
+    root = etree.fromstring(text.encode())
+    ns = {"tei": "http://www.tei-c.org/ns/1.0"}
+    app = root.find(f".//tei:appInfo/tei:application[@ident='{name}']", ns)
+    assert app is not None, text[:3000]
+    assert app.get("version") == meta["version"]
+    assert app.findtext("tei:label", namespaces=ns).endswith(f"training data SHA-256 {sha}")
+    resp = root.xpath(
+        ".//tei:titleStmt/tei:respStmt[@xml:id='toolkit-ner']/tei:name", namespaces=ns
+    )[0]
+    assert f"pipeline {name} {meta['version']} (tok2vec, ner), fine-tuned by toolkit train" in (
+        resp.text
+    )
+    assert resp.text.endswith(f"training data SHA-256 {sha}")
     assert str(model) not in text  # named by what it is, not where it lies
-    authority = str(ROOT / "corpus" / "authority.xml")
     assert validate_bytes(text.encode(), "t.xml", authority=authority) == []
 
 

@@ -966,6 +966,108 @@ def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 
 @main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, exists=True), default="corpus")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the trained pipeline [default: CORPUS/model].",
+)
+@click.option(
+    "--extra",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="An IOB file (token TAG lines) of extra gold sentences; repeatable.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of split and training.")
+@click.option(
+    "--max-epochs",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="At most this many passes over the training data.",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(0, 1000),
+    default=4,
+    show_default=True,
+    help="Stop after this many epochs without a better dev F1 (0: never).",
+)
+@click.option("--force", is_flag=True, help="Write the model even if it is worse than the base.")
+@click.option("--model", help="Base spaCy pipeline (name or path); default en_core_web_sm.")
+def train(
+    corpus: Path,
+    output: Path | None,
+    extra: tuple[Path, ...],
+    seed: int,
+    max_epochs: int,
+    patience: int,
+    force: bool,
+    model: str | None,
+) -> None:
+    """Fine-tune the NER model on the corpus's reviewed documents.
+
+    CORPUS is a corpus folder (its tei/*.xml) or a folder of TEI files. Only documents an
+    editor confirmed (revisionDesc/@status="reviewed") are training data. Prints the dev
+    scores of the base and the trained model; a model worse than the base is not written
+    unless --force. Ctrl-C keeps the best model so far.
+
+    \b
+    Example:
+      toolkit train corpus -o corpus/model --max-epochs 20
+      toolkit tag corpus/tei --model corpus/model
+    """
+    from .train import RefusedError, TrainError, corpus_files, score_table
+    from .train import train as run_train
+
+    target = output or (corpus / "model" if corpus.is_dir() else corpus.parent / "model")
+
+    def show(p):  # type: ignore[no-untyped-def]
+        if p is None:
+            return None
+        return f"epoch {p.epoch}  loss {p.loss:.1f}  dev F1 {p.dev_f1:.3f} (best {p.best_f1:.3f})"
+
+    bar = click.progressbar(
+        length=max_epochs, label="training", file=sys.stderr, item_show_func=show, show_pos=True
+    )
+    try:
+        with bar:
+            report = run_train(
+                corpus_files(corpus),
+                target,
+                extra=extra,
+                base=model,
+                seed=seed,
+                max_epochs=max_epochs,
+                patience=patience,
+                force=force,
+                progress=lambda p: bar.update(max(0, p.epoch - bar.pos), p),
+            )
+    except RefusedError as exc:
+        click.echo(score_table(exc.report.before, exc.report.after))
+        _fail(exc)
+        sys.exit(1)
+    except (TrainError, ToolkitError) as exc:
+        _fail(exc)
+        sys.exit(2)
+    for error in report.errors:
+        _fail(error)
+    click.echo(score_table(report.before, report.after))
+    d, m = report.documents, report.mentions
+    state = "interrupted; best epoch kept" if report.interrupted else f"{report.epochs} epoch(s)"
+    click.echo(
+        f"{target}: {report.base}_toolkit from {report.base} {report.base_version}; "
+        f"{d['train']} train / {d['dev']} dev document(s), {d['extra_sentences']} extra "
+        f"sentence(s), {d['rehearsal_texts']} rehearsal text(s); mentions: persons "
+        f"{m['person']}, places {m['place']}, organizations {m['org']}; {state}, "
+        f"{report.seconds:.0f} s; training data SHA-256 {report.training_sha256}"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--tei", "as_tei", is_flag=True, help="Print TEI (msDesc, or bibl for a book).")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -128,6 +129,8 @@ def read_inside(path: str | Path, root: str | Path | None = None, *, code: str =
     """The bytes of ``path`` after :func:`check_inside`; ``OSError`` becomes ``code``."""
     check_inside(path, root)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
         return Path(path).read_bytes()
     except OSError as exc:
         error = fs_error(exc, path, "read the file")

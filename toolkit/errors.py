@@ -42,6 +42,13 @@ CODES: dict[str, str] = {
     "E305": "the authority file cannot be read",
     "E311": "a spaCy pipeline cannot be loaded",
     "E312": "a spaCy pipeline has no NER component",
+    "E350": "the corpus is locked by another build (exit 2); wait for it or pass --wait SECONDS",
+    "E351": "two sources would write one TEI file name",
+    "E352": "an existing TEI file differs from the new conversion (pass --force)",
+    "E353": "an output file cannot be read or written",
+    "E354": "a corpus folder has no sources/ folder",
+    "E355": "a Dask worker cannot see the corpus folder (shared file system needed)",
+    "E356": "a build task failed unexpectedly on a document (reported, the rest goes on)",
     "E401": "a schema (RELAX NG, Schematron, tei_all) cannot be read or compiled",
     "E402": "the authority file given for validation cannot be read or is malformed",
     "E403": "no file to check: a folder holds no *.xml file",
@@ -53,6 +60,9 @@ CODES: dict[str, str] = {
     "E912": "a file name or path is too long for the file system",
     "E913": "a path that must be a folder is a file (or the other way round)",
     "E914": "a file-system operation failed",
+    "E930": "--dask was given but Dask is not installed",
+    "E931": "a --dask value is neither local[:N] nor a scheduler address",
+    "E932": "the Dask scheduler cannot be reached",
 }
 
 

@@ -125,16 +125,21 @@ def check_inside(path: str | Path, root: str | Path | None = None) -> None:
         )
 
 
-def read_inside(path: str | Path, root: str | Path | None = None, *, code: str = "E914") -> bytes:
-    """The bytes of ``path`` after :func:`check_inside`; ``OSError`` becomes ``code``."""
-    check_inside(path, root)
+def read_file(path: str | Path, *, code: str = "E914") -> bytes:
+    """The bytes of regular file ``path``; a FIFO or device (reading could hang) and every
+    ``OSError`` become a ``ToolkitError`` with ``code``."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
         return Path(path).read_bytes()
     except OSError as exc:
-        error = fs_error(exc, path, "read the file")
-        raise ToolkitError(code, error.message, str(path)) from None
+        raise ToolkitError(code, fs_error(exc, path, "read the file").message, str(path)) from None
+
+
+def read_inside(path: str | Path, root: str | Path | None = None, *, code: str = "E914") -> bytes:
+    """The bytes of ``path`` after :func:`check_inside` (see :func:`read_file`)."""
+    check_inside(path, root)
+    return read_file(path, code=code)
 
 
 def expand(

@@ -31,7 +31,7 @@ from pathlib import Path
 from lxml import etree, isoschematron
 
 from .errors import TEIError, ToolkitError
-from .files import read_inside
+from .files import read_file, read_inside
 from .tei import NS, XML_ID, T, parse_bytes
 
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
@@ -60,14 +60,7 @@ def _packaged(name: str) -> bytes:
 
 
 def _schema_bytes(path: str | None, packaged: str) -> bytes:
-    if path is None:
-        return _packaged(packaged)
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ToolkitError(
-            "E401", f"cannot read the schema ({exc.strerror}); check the path", path
-        ) from None
+    return _packaged(packaged) if path is None else read_file(path, code="E401")
 
 
 def _compile(kind, data: bytes, path: str):  # type: ignore[no-untyped-def]

@@ -20,9 +20,9 @@ from conftest import EPOCH, ROOT, words
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "hostile"))
-import make_hostile  # noqa: E402
+import make_hostile
 
-from toolkit.tei import NS, TEI_NS, parse_bytes  # noqa: E402
+from toolkit.tei import NS, TEI_NS, parse_bytes
 
 AUTHORITY = str(ROOT / "corpus" / "authority.xml")
 LONG_NAME = "n" * 246
@@ -264,7 +264,6 @@ TAG_OK = [
     "translator-name.xml",
     "comment-in-respstmt.xml",
     "damage-n-malformed.xml",
-    "many-inline.xml",
     "deep-nesting.xml",
 ]
 
@@ -302,10 +301,19 @@ def test_tag_a_paragraph_over_spacys_limit(hostile, tmp_path):
     assert body_text(folder / "long-paragraph.xml") == before
 
 
+@pytest.mark.xfail(strict=True, reason="issue 16 item 15 (65,000 inline elements): editor helper")
+def test_tag_65000_inline_elements(hostile, tmp_path):
+    shutil.copy(hostile / "tei" / "many-inline.xml", tmp_path / "a.xml")
+    before = body_text(tmp_path / "a.xml")
+    out = run("tag", str(tmp_path / "a.xml"), "--authority", AUTHORITY, cwd=tmp_path, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert body_text(tmp_path / "a.xml") == before
+
+
 @pytest.mark.xfail(strict=True, reason="issue 16 item 15 (200,000 attributes): editor helper")
 def test_tag_200000_attributes(hostile, tmp_path):
     shutil.copy(hostile / "tei" / "many-attributes.xml", tmp_path / "a.xml")
-    out = run("tag", str(tmp_path / "a.xml"), "--authority", AUTHORITY, cwd=tmp_path, timeout=45)
+    out = run("tag", str(tmp_path / "a.xml"), "--authority", AUTHORITY, cwd=tmp_path, timeout=20)
     assert out.returncode in (0, 1), out.stderr
 
 
@@ -328,6 +336,22 @@ def test_index_over_the_hostile_tei(hostile, tmp_path):
     assert set(errors_by_file(out.stderr).values()) == {"E203"}, out.stderr
     assert (tmp_path / "index" / "index.xml").exists()
     assert b"LOCAL-DTD-WAS-READ" not in (tmp_path / "index" / "index.json").read_bytes()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 16 item 15 (65,000 inline elements): publish helper")
+def test_index_65000_inline_elements(hostile, tmp_path):
+    shutil.copy(hostile / "tei" / "many-inline.xml", tmp_path / "a.xml")
+    out = run(
+        "index",
+        str(tmp_path / "a.xml"),
+        "-o",
+        str(tmp_path / "index"),
+        "--authority",
+        AUTHORITY,
+        cwd=tmp_path,
+        timeout=20,
+    )
+    assert out.returncode == 0, out.stderr
 
 
 def test_index_refuses_a_link_out_of_the_folder(hostile, tmp_path):

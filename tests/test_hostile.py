@@ -420,3 +420,18 @@ def test_build_over_a_hostile_corpus(hostile, tmp_path):
 
 def test_tei_namespace_constant():
     assert TEI_NS == make_hostile.TEI_NS
+
+
+def test_readme_and_help_list_every_error_code_and_the_exit_codes():
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+    from toolkit.errors import CODES
+
+    readme = (ROOT / "README.md").read_text()
+    listed = dict(re.findall(r"^\| (E\d{3}) \| (.+) \|$", readme, re.M))
+    assert listed == {k: v.replace("|", "/") for k, v in CODES.items()}
+    help_text = CliRunner().invoke(main, ["--help"]).output
+    for code, meaning in CODES.items():
+        assert f"{code}  {meaning[:30]}" in " ".join(help_text.split()) or code in help_text
+    assert "2 the command could not run" in " ".join(help_text.split())

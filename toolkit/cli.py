@@ -112,17 +112,46 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "wilson", "web", "plain"]),
     default="auto",
     show_default=True,
-    help="Source shape; auto detects it.",
+    help="Capture profile name (see `toolkit profiles`); auto scores every profile.",
+)
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the sources with your own profile file (TOML; see the README).",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Corpus folder whose profiles/*.toml are used too (default: OUTDIR/.. if it has one).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print the matched profile, the scores and where each source line goes; write nothing.",
+)
+@click.option(
+    "--furniture/--no-furniture",
+    default=True,
+    show_default=True,
+    help="Remove lines recurring verbatim in many of the given sources (3+ sources).",
 )
 @click.option("--encoding", help="Force a text encoding (e.g. cp1251) instead of detecting it.")
 @click.option(
     "--force", is_flag=True, help="Overwrite existing TEI files that differ from the conversion."
 )
 def convert(
-    sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | None, force: bool
+    sources: tuple[Path, ...],
+    outdir: Path,
+    fmt: str,
+    profile_file: Path | None,
+    corpus: Path | None,
+    explain: bool,
+    furniture: bool,
+    encoding: str | None,
+    force: bool,
 ) -> None:
     """Convert source texts into TEI with a full header.
 
@@ -130,14 +159,61 @@ def convert(
     refused [E351]; an existing TEI file that differs is kept unless --force [E352].
 
     \b
-    Example:
+    Examples:
       toolkit convert corpus/sources/*.txt -o corpus/tei
+      toolkit convert --explain corpus/sources/*.txt
+      toolkit convert notes.txt --profile my-archive.toml -o corpus/tei
     """
     from .engine import Converted, ConvertSettings, convert_document, plan_outputs
+    from .profiles import corpus_furniture, load_profile, load_profiles
     from .provenance import timestamp
+    from .sources import explain as explain_source
+    from .sources import read_source
 
+    try:
+        folder = corpus or (outdir.parent if (outdir.parent / "profiles").is_dir() else None)
+        profiles = load_profiles(folder)
+        profile = load_profile(profile_file) if profile_file else None
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
+    if explain:
+        failed = 0
+        for source in sources:
+            try:
+                found = explain_source(
+                    read_source(source),
+                    source.name,
+                    format=fmt,
+                    encoding=encoding,
+                    profile=profile,
+                    profiles=profiles,
+                )
+            except ToolkitError as exc:
+                exc.path = str(source)
+                _fail(exc)
+                failed += 1
+                continue
+            click.echo(f"== {source}\n{found.format()}")
+        _finish(len(sources), failed, "explained")
+        return
+    shared = None
+    if furniture and len(sources) >= 3:
+        texts = []
+        for source in sources:
+            try:
+                texts.append(read_source(source).decode("utf-8", "replace"))
+            except ToolkitError:
+                continue  # reported below, when the source is converted
+        shared = corpus_furniture(texts)
     settings = ConvertSettings(
-        now=_timestamp(timestamp), format=fmt, encoding=encoding, force=force
+        now=_timestamp(timestamp),
+        format=fmt,
+        encoding=encoding,
+        force=force,
+        profile=profile,
+        profiles=profiles,
+        furniture=shared,
     )
     failed = total = 0
     for source, target, clash in plan_outputs(sources, outdir):
@@ -157,6 +233,30 @@ def convert(
         else:
             click.echo(f"{source} -> {target} ({result.format}, {result.blocks} blocks)")
     _finish(total, failed, "converted")
+
+
+@main.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also list the corpus's own profiles (CORPUS/profiles/*.toml).",
+)
+def profiles(corpus: Path | None) -> None:
+    """List the capture profiles `convert --format` knows.
+
+    \b
+    Example:
+      toolkit profiles
+    """
+    from .profiles import load_profiles
+
+    try:
+        found = load_profiles(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
+    for name, p in sorted(found.items()):
+        click.echo(f"{name}  {p.version}  [{p.origin}]  {p.description}")
 
 
 @main.command()
@@ -181,6 +281,16 @@ def convert(
     is_flag=True,
     help="Add the unreviewed candidates to the authority file for review.",
 )
+@click.option(
+    "--editor",
+    help="Your id (e.g. jdoe): hand edits of machine tags are recorded as yours. "
+    "Default: `editor` in toolkit.toml beside or above the inputs.",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Fresh start: forget recorded decisions and remake every machine tag.",
+)
 def tag(
     inputs: tuple[Path, ...],
     outdir: Path | None,
@@ -188,6 +298,8 @@ def tag(
     model: str | None,
     jobs: int,
     update_authority: bool,
+    editor: str | None,
+    reset: bool,
 ) -> None:
     """Tag persons, places and organizations in TEI files.
 
@@ -199,21 +311,32 @@ def tag(
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
     from .authority import add_candidates
+    from .decisions import check_editor, configured_editor
     from .engine import Tagger, sha256_of, tag_documents
     from .files import expand
     from .provenance import timestamp
 
     now = _timestamp(timestamp)
+    editor = editor or configured_editor(inputs)
+    try:
+        check_editor(editor)
+    except ToolkitError as exc:
+        raise click.UsageError(str(exc)) from None
     authority_data, auth = _authority(authority)
     nlp, info = _pipeline(model, auth)
     tagger = Tagger(nlp, info, auth, authority, sha256_of(authority_data))
     paths = list(expand(inputs))
     failed = 0
     candidates = {}
-    for result in tag_documents(paths, tagger, now=now, outdir=outdir, jobs=jobs):
+    for result in tag_documents(
+        paths, tagger, now=now, outdir=outdir, jobs=jobs, editor=editor, reset=reset
+    ):
         if result.error is not None:
             _fail(result.error)
             failed += 1
+            continue
+        if result.status == "skipped":
+            click.echo(f"{result.path}: skipped, {result.warnings[0]}")
             continue
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)

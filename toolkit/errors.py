@@ -27,6 +27,12 @@ CODES: dict[str, str] = {
     "E106": "an unknown encoding name was given",
     "E107": "an unknown capture format or profile was asked for",
     "E108": "no body text was found in a capture",
+    "E120": "a capture profile is not valid TOML or not UTF-8",
+    "E121": "a capture profile holds an invalid regular expression",
+    "E122": "a capture profile names an unknown header field or front slot",
+    "E123": "a capture profile is malformed (missing name or version, bad value)",
+    "E124": "a capture profile file cannot be read",
+    "E125": "no capture profile matched well; converted as plain text (warning)",
     "E140": "a source holds a character XML cannot carry (a C0 control, U+FFFE, U+FFFF)",
     "E141": "a file's real path leaves the corpus folder (a symlink pointing outside)",
     "E201": "a TEI file is malformed XML",
@@ -34,7 +40,10 @@ CODES: dict[str, str] = {
     "E203": "a DOCTYPE declares entities (never expanded)",
     "E204": "markup the toolkit cannot handle inside a text block",
     "E205": "a TEI file cannot be read",
-    "E230": "a TEI file is too deeply nested to process",
+    "E210": "a TEI file's text cannot be mapped for a minimal (byte-preserving) edit",
+    "E211": "an edit would leave a TEI file malformed; the file is left unchanged",
+    "E212": "an editor id is not an xml:id-like token",
+    "E213": "a source revision left annotations that could not be carried over (warning)",
     "E301": "two authority entries share an xml:id",
     "E302": "an authority list holds an element of the wrong type",
     "E303": "an authority entry lacks an xml:id or a name",
@@ -67,7 +76,7 @@ CODES: dict[str, str] = {
 
 
 class ToolkitError(Exception):
-    """Base class: ``code`` is stable (a key of :data:`CODES`), ``path`` names the file concerned."""
+    """Base class: ``code`` is stable (a key of :data:`CODES`); ``path`` names the file."""
 
     def __init__(self, code: str, message: str, path: str | None = None, line: int | None = None):
         if code not in CODES:

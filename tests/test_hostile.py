@@ -283,6 +283,17 @@ def test_tag_keeps_every_word_and_the_batch_goes_on(hostile, tmp_path):
         assert body_text(folder / name) == before[name], name
 
 
+@pytest.mark.parametrize("command", ["validate", "tag", "index"])
+def test_a_fifo_among_tei_files_does_not_hang(hostile, tmp_path, command):
+    extra = {
+        "validate": [],
+        "tag": ["--authority", AUTHORITY],
+        "index": ["-o", str(tmp_path), "--authority", AUTHORITY],
+    }[command]
+    out = run(command, "fifo-tei", *extra, cwd=hostile, timeout=60)
+    assert out.returncode in (1, 2) and "[E914]" in (out.stderr + out.stdout), out.stderr
+
+
 def test_tag_refuses_a_link_out_of_the_folder(hostile):
     out = run("tag", "tei/outside-link.xml", "--authority", AUTHORITY, cwd=hostile, timeout=120)
     assert out.returncode in (1, 2) and "[E141]" in out.stderr, out.stderr
@@ -435,3 +446,23 @@ def test_readme_and_help_list_every_error_code_and_the_exit_codes():
     for code, meaning in CODES.items():
         assert f"{code}  {meaning[:30]}" in " ".join(help_text.split()) or code in help_text
     assert "2 the command could not run" in " ".join(help_text.split())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 item 12 (links in tei/ during build): engine helper; list tei/ with "
+    "toolkit.files.expand(..., refused=...) or check files.check_inside before reading",
+)
+def test_build_refuses_a_link_in_tei_leaving_the_corpus(hostile, tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "sources").mkdir(parents=True)
+    (corpus / "tei").mkdir()
+    shutil.copy(hostile / "good" / "harbour.txt", corpus / "sources")
+    shutil.copy(AUTHORITY, corpus / "authority.xml")
+    outside = tmp_path / "outside.xml"
+    outside.write_text(make_hostile.tei("      <p>A private note about Karel Novotný.</p>"))
+    os.symlink(outside, corpus / "tei" / "linked.xml")
+    out = run("build", str(corpus), cwd=tmp_path, timeout=300)
+    assert "[E141]" in out.stderr, out.stderr
+    published = b"".join(p.read_bytes() for p in (corpus / "index").rglob("*") if p.is_file())
+    assert b"private note" not in published

@@ -150,8 +150,9 @@ def expand(
     """Files as given, folders as their ``pattern`` files (sorted, recursive); order kept.
 
     A file whose real path leaves its folder argument (or, for a file named directly, its own
-    folder) is refused: appended to ``refused`` as an ``E141`` error and skipped, or raised when
-    no list is given. Symlinked sub-folders are not descended into.
+    folder) is refused (``E141``), and so is a FIFO or device (``E914``: reading could hang):
+    appended to ``refused`` and skipped, or raised when no list is given. Symlinked sub-folders
+    are not descended into.
     """
     for raw in paths:
         path = Path(raw)
@@ -169,6 +170,12 @@ def expand(
             try:
                 if candidate.exists() or candidate.is_symlink():
                     check_inside(candidate, root)
+                if candidate.exists() and not candidate.is_file():
+                    raise ToolkitError(
+                        "E914",
+                        "is not a regular file (a FIFO or device?); not read",
+                        str(candidate),
+                    )
             except ToolkitError as exc:
                 if refused is None:
                     raise

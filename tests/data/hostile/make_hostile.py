@@ -72,6 +72,7 @@ CASES: dict[str, str] = {
     "tei/deep-nesting.xml": "16.9 inline elements nested 600 deep",
     "tei/outside-link.xml": "16.12 a symlink in tei/ leaving the folder: E141",
     "tei/huge-paragraph.xml": "16.11 a paragraph over 10 MB",
+    "fifo-tei/fifo.xml": "16.13 a FIFO named like a TEI file: refused, no hang",
     "authority-malformed.xml": "16.8 a malformed --authority",
     "empty/": "16.8 a folder with no *.xml",
     "schema-fifo.rng": "16.10 an unreadable --schema (a FIFO)",
@@ -192,6 +193,8 @@ def make(root: Path) -> Path:
         "utf-8",
     )
     _fifo(root / "schema-fifo.rng")
+    (root / "fifo-tei").mkdir(exist_ok=True)
+    _fifo(root / "fifo-tei" / "fifo.xml")
     return root
 
 

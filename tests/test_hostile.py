@@ -466,3 +466,22 @@ def test_build_refuses_a_link_in_tei_leaving_the_corpus(hostile, tmp_path):
     assert "[E141]" in out.stderr, out.stderr
     published = b"".join(p.read_bytes() for p in (corpus / "index").rglob("*") if p.is_file())
     assert b"private note" not in published
+
+
+def test_header_variants_read_without_a_traceback(hostile):
+    """Hand-edited headers that pass validation: read_header takes them as they are."""
+    from toolkit.tei import from_tei
+
+    def header(name: str):
+        return from_tei(parse_bytes((hostile / "tei" / name).read_bytes()).getroot()).header
+
+    assert header("translator-name.xml").translators == ("Olga Ivanova",)
+    [toolkit] = header("comment-in-respstmt.xml").responsibilities
+    assert (toolkit.id, toolkit.resp, toolkit.name, toolkit.software) == (
+        "toolkit",
+        "conversion",
+        "toolkit",
+        True,
+    )
+    damage = header("damage-n-malformed.xml").source.damage
+    assert [(d.line, d.column, d.text) for d in damage] == [(0, 0, "Fran?ais"), (0, 0, "????")]

@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
-from .errors import ToolkitError
+from .errors import EXIT_CANNOT_RUN, EXIT_FOUND_ERRORS, EXIT_OK, ToolkitError, codes_table
 from .files import atomic_write
 
 AUTHORITY = click.option(
@@ -57,21 +58,49 @@ def _fail(error: ToolkitError | str) -> None:
     click.echo(f"error: {error}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ToolkitGroup(click.Group):
+    """The command group: a library error no command caught (an unwritable output folder, a
+    full disk, a symlink out of the corpus) ends the run with its one-line coded message and
+    exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as exc:
+            _cannot_run(exc)
+
+
+_HELP = """Turn archival plain-text captures into provenance-complete TEI P5.
+
+\b
+toolkit convert corpus/sources/*.txt -o corpus/tei
+toolkit tag corpus/tei
+toolkit validate corpus/tei
+toolkit index corpus/tei -o corpus/index
+toolkit build corpus
+toolkit review corpus
+toolkit serve corpus
+toolkit prov corpus -o corpus-prov.json
+toolkit package corpus -o corpus-bag
+
+\b
+Exit status: 0 success; 1 the command ran and found errors (a bad file in a
+batch, validation errors); 2 the command could not run (usage error, unreadable
+schema, unwritable output, full disk).
+
+\b
+Error codes (each message says what happened, where, and how to fix it):
+"""
+
+
+@click.group(
+    cls=ToolkitGroup,
+    help=_HELP + codes_table(),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="toolkit")
 def main() -> None:
-    """Turn archival plain-text captures into provenance-complete TEI P5.
-
-    \b
-    toolkit convert corpus/sources/*.txt -o corpus/tei
-    toolkit tag corpus/tei
-    toolkit validate corpus/tei
-    toolkit index corpus/tei -o corpus/index
-    toolkit build corpus
-    toolkit serve corpus
-    toolkit prov corpus -o corpus-prov.json
-    toolkit package corpus -o corpus-bag
-    """
+    pass
 
 
 @main.command()
@@ -630,8 +659,14 @@ def review_page_cmd(corpus: Path, output: Path | None) -> None:
 @click.option(
     "--tei-all",
     "tei_all",
+    is_flag=True,
+    help="Also check against the official tei_all schema (TEI P5 4.3.0, shipped with the "
+    "toolkit; jing if installed, lxml otherwise).",
+)
+@click.option(
+    "--tei-all-schema",
     type=click.Path(exists=True, dir_okay=False),
-    help="Also check against a full TEI schema, e.g. tei_all.rng (jing if installed).",
+    help="Another full TEI schema (RELAX NG) for --tei-all; implies --tei-all.",
 )
 @click.option(
     "--authority",
@@ -643,43 +678,74 @@ def validate(
     fmt: str,
     schema: str | None,
     schematron: str | None,
-    tei_all: str | None,
+    tei_all: bool,
+    tei_all_schema: str | None,
     authority: str | None,
 ) -> None:
     """Check TEI files against the project's RELAX NG and Schematron schemas.
 
     PATH is a file or a folder (all *.xml inside). Prints PATH:LINE:COL: error|warning [CODE]
-    message; exits 0 when there is no error, 1 when there is any, 2 on a usage error.
+    message. Exit status: 0 no error; 1 errors found; 2 could not run (a usage error, a schema
+    or --authority file that cannot be read [E401, E402], a folder without *.xml [E403]).
 
     \b
-    Example:
-      toolkit validate corpus/tei --tei-all ../shared/schemas/tei_all.rng
+    Examples:
+      toolkit validate corpus/tei
+      toolkit validate corpus/tei --tei-all --format json
     """
     import json
 
     from .files import expand
-    from .validate import tei_all_problems, validate_files
+    from .validate import Problem, tei_all_problems, validate_files
 
-    files = list(expand(paths))
-    problems = []
-    for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
-        problems += found
-        if fmt == "text":
-            for problem in found:
-                click.echo(str(problem))
-    if tei_all:
-        extra = tei_all_problems(files, tei_all)
-        problems += extra
-        if fmt == "text":
-            for problem in extra:
-                click.echo(str(problem))
+    bad_args = [p for p in paths if p.suffix == ".rng"]
+    if bad_args:
+        raise click.UsageError(
+            f"{bad_args[0]} is a schema, not a TEI file: --tei-all takes no value since the "
+            "schema ships with the toolkit; use --tei-all-schema FILE for another one"
+        )
+    refused: list[ToolkitError] = []
+    files = list(expand(paths, refused=refused))
+    if not files and not refused:
+        _cannot_run(
+            ToolkitError(
+                "E403",
+                "no *.xml file to check here; give TEI files or a folder holding them",
+                " ".join(map(str, paths)),
+            )
+        )
+    problems = [Problem(e.path or "", 1, 1, "error", e.code, e.message) for e in refused]
+    if fmt == "text":
+        for problem in problems:
+            click.echo(str(problem))
+    try:
+        for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
+            problems += found
+            if fmt == "text":
+                for problem in found:
+                    click.echo(str(problem))
+        if tei_all or tei_all_schema:
+            extra = tei_all_problems(files, tei_all_schema)
+            problems += extra
+            if fmt == "text":
+                for problem in extra:
+                    click.echo(str(problem))
+    except ToolkitError as exc:
+        _cannot_run(exc)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in problems], indent=1, ensure_ascii=False))
     else:
-        click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
-    sys.exit(1 if errors else 0)
+        checked = len(files) + len(refused)
+        click.echo(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    sys.exit(EXIT_FOUND_ERRORS if errors else EXIT_OK)
+
+
+def _cannot_run(error: ToolkitError) -> NoReturn:
+    """Print a one-line coded error and exit 2: the command could not run."""
+    _fail(error)
+    sys.exit(EXIT_CANNOT_RUN)
 
 
 @main.command()

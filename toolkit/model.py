@@ -94,6 +94,10 @@ class SourceFile:
     encoding: str
     format: str
     damage: tuple[Damage, ...] = ()
+    # How the encoding was chosen when the bytes did not decode strictly (legacy detection with
+    # its confidence, or forced); "" for a BOM, strict UTF-8 or UTF-16. See toolkit.decoding.
+    encoding_evidence: str = ""
+    format_version: str | None = None  # the capture profile's version (toolkit.profiles)
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,15 @@ class Header:
     responsibilities: tuple[Responsibility, ...] = ()
     applications: tuple[Application, ...] = ()
     changes: tuple[Change, ...] = ()
+    # filled by capture profiles (toolkit.profiles); each has its place in the teiHeader
+    editors: tuple[str, ...] = ()
+    place: str | None = None
+    number: str | None = None
+    record_id: str | None = None
+    reprint: str | None = None
+    rights: str | None = None
+    keywords: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (label, text): sections with no structured place
 
 
 @dataclass(frozen=True)

@@ -79,30 +79,51 @@ STRUCTURAL = frozenset(
         "listOrg",
         "org",
         "note",
+        "spanGrp",
     ]
 )
 _COMMENT = "!--"
+# An element of another namespace (MathML, SVG, egXML) inside a block: an atom holding its XML.
+FOREIGN = "!foreign"
+
+
+class _NoFetch(etree.Resolver):
+    """Answers every request for an external resource (DTD, entity, XInclude) with nothing."""
+
+    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+        return self.resolve_string("", context)
 
 
 def parser() -> etree.XMLParser:
-    """The one safe parser: no entity expansion, no DTD loading, no network.
+    """The one safe parser: no entity expansion, no external resource, no network.
 
-    Duplicate ``xml:id`` s are left to the validators (``collect_ids=False``), which report them
-    as problems with both places, instead of failing the parse.
+    DOCTYPE policy (the same in every command, since every command parses through here): an
+    external DTD (``SYSTEM``/``PUBLIC``, local path, FIFO or URL) is never opened, not even
+    looked at: a resolver answers every request with an empty document, so reading never hangs
+    and never fails because of it. An internal subset that declares entities, and any entity
+    reference other than the five predefined ones, are refused (``E203``): an entity is never
+    expanded, so its text would otherwise be lost silently.
+
+    ``huge_tree`` lifts libxml2's 10 MB text-node and 256-level depth limits, so that whatever
+    the toolkit writes it can read back; the entity amplification guard stays on and no entity
+    is ever expanded. Duplicate ``xml:id`` s are left to the validators (``collect_ids=False``),
+    which report them as problems with both places, instead of failing the parse.
     """
-    return etree.XMLParser(
+    p = etree.XMLParser(
         collect_ids=False,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=True,
         remove_blank_text=False,
     )
+    p.resolvers.add(_NoFetch())
+    return p
 
 
 def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
-    """Parse XML safely; malformed XML and declared entities raise :class:`TEIError`."""
+    """Parse XML safely; malformed XML and declared or referenced entities raise ``TEIError``."""
     try:
         root = etree.fromstring(data, parser())
     except etree.XMLSyntaxError as exc:
@@ -110,6 +131,8 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
         raise TEIError(
             "E201", f"malformed XML: {exc.msg}; fix the markup there", path, line
         ) from None
+    except ValueError as exc:  # e.g. a str with an encoding declaration, or a NUL byte
+        raise TEIError("E201", f"malformed XML: {exc}; fix the file", path) from None
     tree = root.getroottree()
     dtd = tree.docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
@@ -118,6 +141,14 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
             "the DOCTYPE declares entities, which the toolkit never expands; "
             "replace entity references with characters and remove the DOCTYPE",
             path,
+        )
+    for entity in root.iter(etree.Entity):
+        raise TEIError(
+            "E203",
+            f"the entity reference {entity.text} is not expanded (its DTD is never read); "
+            "replace it with the character it stands for",
+            path,
+            entity.sourceline,
         )
     return tree
 
@@ -179,19 +210,44 @@ def _attr_name(name: str) -> str:
     return name
 
 
-def _attr_key(name: str) -> str:
+def attr_key(name: str) -> str:
+    """lxml's attribute name as the model writes it (``xml:id`` for the XML namespace)."""
     if name.startswith(f"{{{XML_NS}}}"):
         return "xml:" + name.split("}", 1)[1]
     return name
 
 
-def _append_text(el: etree._Element, text: str) -> None:
+_attr_key = attr_key
+
+
+def _append_text(el: etree._Element, text: str, last: etree._Element | None = None) -> None:
+    """Append text after ``el``'s last child (``last``, when the caller tracks it: ``len(el)`` is
+    linear in lxml, so a loop must not ask for it)."""
     if not text:
         return
-    if len(el):
-        el[-1].tail = (el[-1].tail or "") + text
+    if last is None and len(el):
+        last = el[-1]
+    if last is not None:
+        last.tail = (last.tail or "") + text
     else:
         el.text = (el.text or "") + text
+
+
+def fragment(el: etree._Element, parent: etree._Element) -> str:
+    """``el`` serialized for insertion under ``parent`` of an existing file (indented from
+    column 0; the TEI namespace declaration dropped where ``parent`` has it as default)."""
+    _indent(el, 0)
+    xml = etree.tostring(el, encoding="unicode")
+    if parent.prefix is None and parent.nsmap.get(None) == TEI_NS:
+        xml = xml.replace(f' xmlns="{TEI_NS}"', "", 1)
+    return xml
+
+
+def documents(root: etree._Element) -> list[etree._Element]:
+    """The TEI documents of a file: the root, or each ``TEI`` inside a ``teiCorpus``."""
+    if root.tag == T + "teiCorpus":
+        return list(root.iter(T + "TEI"))
+    return [root]
 
 
 # --- blocks and spans -------------------------------------------------------------------------
@@ -227,34 +283,51 @@ def write_block(el: etree._Element, text: str, spans: Sequence[Span]) -> None:
     for child in list(el):
         el.remove(child)
     el.text = None
-    stack: list[tuple[etree._Element, Span | None]] = [(el, None)]
+    # (element, its span, its last child so far): text goes after the last child
+    stack: list[list] = [[el, None, None]]
     pos = 0
+
+    def close() -> None:
+        nonlocal pos
+        node, open_span, last = stack.pop()
+        _add(node, last, text[pos : open_span.end])
+        pos = open_span.end
+
     for span in canonical(spans):
-        while stack[-1][1] is not None and not _contains(stack[-1][1], span):  # type: ignore[arg-type]
-            node, open_span = stack.pop()
-            assert open_span is not None
-            _append_text(node, text[pos : open_span.end])
-            pos = open_span.end
+        while stack[-1][1] is not None and not _contains(stack[-1][1], span):
+            close()
         if span.start < pos:
             raise ValueError(f"span {span} crosses an element boundary")
-        _append_text(stack[-1][0], text[pos : span.start])
+        top = stack[-1]
+        _add(top[0], top[2], text[pos : span.start])
         pos = span.start
         if span.tag == _COMMENT:
             child: etree._Element = etree.Comment(span.get("text") or "")
+            top[0].append(child)
+        elif span.tag == FOREIGN:
+            child = etree.fromstring(span.get("xml") or "", parser())
+            child.tail = None
+            top[0].append(child)
         else:
-            child = etree.SubElement(stack[-1][0], T + span.tag)
+            child = etree.SubElement(top[0], T + span.tag)
             for key, value in span.attrs:
                 child.set(_attr_name(key), value)
-        if span.tag == _COMMENT:
-            stack[-1][0].append(child)
+        top[2] = child
         if span.start != span.end:
-            stack.append((child, span))
+            stack.append([child, span, None])
     while len(stack) > 1:
-        node, open_span = stack.pop()
-        assert open_span is not None
-        _append_text(node, text[pos : open_span.end])
-        pos = open_span.end
-    _append_text(el, text[pos:])
+        close()
+    _add(el, stack[0][2], text[pos:])
+
+
+def _add(el: etree._Element, last: etree._Element | None, text: str) -> None:
+    """Text after ``last`` (``el``'s last child), or as ``el.text`` when it has none."""
+    if not text:
+        return
+    if last is not None:
+        last.tail = (last.tail or "") + text
+    else:
+        el.text = (el.text or "") + text
 
 
 def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
@@ -277,12 +350,9 @@ def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
                 record[2] = length
             elif isinstance(child, etree._Comment):
                 found.append([block, length, length, _COMMENT, (("text", child.text or ""),)])
-            elif isinstance(child.tag, str):
-                raise TEIError(
-                    "E204",
-                    f"element {child.tag} outside the TEI namespace inside a text block "
-                    f"(line {child.sourceline}); the toolkit keeps body markup in TEI only",
-                )
+            elif isinstance(child.tag, str):  # another namespace: kept whole, never tagged
+                xml = etree.tostring(child, encoding="unicode", with_tail=False)
+                found.append([block, length, length, FOREIGN, (("xml", xml),)])
             if child.tail:
                 parts.append(child.tail)
                 length += len(child.tail)
@@ -292,12 +362,20 @@ def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
 
 
 def iter_blocks(body: etree._Element) -> Iterator[etree._Element]:
-    """The top-level text containers of a body, in document order, at any depth."""
-    for el in body.iter(etree.Element):
-        if etree.QName(el).localname in BLOCK_TAGS and not any(
-            etree.QName(a).localname in BLOCK_TAGS for a in el.iterancestors(etree.Element)
-        ):
-            yield el
+    """The top-level text containers of a body, in document order, at any depth (TEI elements
+    only; nothing inside a block or inside an element of another namespace)."""
+    stack = [iter(body)]
+    while stack:
+        for el in stack[-1]:
+            if not isinstance(el.tag, str) or not el.tag.startswith(T):
+                continue
+            if el.tag[len(T) :] in BLOCK_TAGS:
+                yield el
+            else:
+                stack.append(iter(el))
+            break
+        else:
+            stack.pop()
 
 
 # --- Document -> TEI ----------------------------------------------------------------------------
@@ -340,6 +418,8 @@ def _file_desc(h: Header) -> etree._Element:
     if h.archival is not None and h.archival.repository:
         source_desc.append(_ms_desc(h.archival, h.original_language, h.languages))
     source_desc.append(_bibl(h))
+    if h.reprint:
+        source_desc.append(E("bibl", h.reprint, type="published"))
     return E("fileDesc", title_stmt, publication, source_desc)
 
 
@@ -401,6 +481,8 @@ def _bibl(h: Header) -> etree._Element:
         bibl.append(E("author", h.author))
     for translator in h.translators:
         bibl.append(E("editor", translator, role="translator"))
+    for editor in h.editors:
+        bibl.append(E("editor", editor, role="editor"))
     if h.publisher:
         bibl.append(E("publisher", h.publisher))
     if h.date:
@@ -411,15 +493,25 @@ def _bibl(h: Header) -> etree._Element:
         bibl.append(E("series", E("title", h.series, type="breadcrumb")))
     if h.url:
         bibl.append(E("idno", h.url, type="URI"))
+    if h.record_id:
+        bibl.append(E("idno", h.record_id, type="record"))
+    if h.number:
+        bibl.append(E("idno", h.number, type="document"))
     if h.citation:
         bibl.append(E("note", h.citation, type="citation"))
     for item in h.contents:
         bibl.append(E("note", item, type="contents"))
+    for label, text in h.notes:
+        bibl.append(E("note", text, type="section", n=label))
+    if h.rights:
+        bibl.append(E("availability", E("p", h.rights)))
     s = h.source
     bibl.append(E("idno", s.name, type="filename"))
     bibl.append(E("idno", s.sha256, type="SHA-256"))
     bibl.append(E("note", s.encoding, type="encoding"))
-    bibl.append(E("note", s.format, type="captureFormat"))
+    if s.encoding_evidence:
+        bibl.append(E("note", s.encoding_evidence, type="encodingEvidence"))
+    bibl.append(E("note", s.format, type="captureFormat", n=s.format_version))
     if s.damage:
         items = [E("item", d.text, n=f"{d.line}:{d.column}") for d in s.damage]
         bibl.append(
@@ -464,12 +556,19 @@ def _profile_desc(h: Header) -> etree._Element:
     profile = E("profileDesc")
     if h.abstract:
         profile.append(E("abstract", E("p", h.abstract)))
-    if h.date:
-        profile.append(E("creation", E("date", h.date_text or h.date, when=h.date)))
+    if h.date or h.place:
+        creation = E("creation")
+        if h.date:
+            creation.append(E("date", h.date_text or h.date, when=h.date))
+        if h.place:
+            creation.append(E("placeName", h.place))
+        profile.append(creation)
     if h.languages:
         profile.append(
             E("langUsage", *(E("language", lang.name, ident=lang.ident) for lang in h.languages))
         )
+    if h.keywords:
+        profile.append(E("textClass", E("keywords", *(E("term", k) for k in h.keywords))))
     return profile
 
 
@@ -509,31 +608,37 @@ def read_header(root: etree._Element) -> Header:
     fd = "tei:fileDesc/"
     bibl = h.find(fd + "tei:sourceDesc/tei:bibl[@type='source']", NS)
     b = bibl if bibl is not None else etree.Element(T + "bibl")
+    statements = list(h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS))
     translators = tuple(
-        "".join(r.find("tei:persName", NS).itertext())
-        for r in h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS)
+        "".join(name.itertext())
+        for r in statements
         if r.get(XML_ID) is None and r.findtext("tei:resp", namespaces=NS) == "translation"
+        for name in _resp_names(r)[:1]
     )
     responsibilities = tuple(
         Responsibility(
             id=r.get(XML_ID),
             resp=r.findtext("tei:resp", default="", namespaces=NS),
-            name="".join(r[1].itertext()),
-            software=etree.QName(r[1]).localname == "name",
+            name="".join(names[0].itertext()) if names else "",
+            software=bool(names) and etree.QName(names[0]).localname == "name",
         )
-        for r in h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS)
+        for r in statements
         if r.get(XML_ID) is not None
+        for names in [_resp_names(r)]
     )
     damage = tuple(
-        Damage(int(it.get("n").split(":")[0]), int(it.get("n").split(":")[1]), it.text or "")
-        for it in b.iterfind("tei:note[@type='damage']/tei:list/tei:item", NS)
+        _damage(it) for it in b.iterfind("tei:note[@type='damage']/tei:list/tei:item", NS)
     )
     source = SourceFile(
         name=b.findtext("tei:idno[@type='filename']", default="", namespaces=NS),
         sha256=b.findtext("tei:idno[@type='SHA-256']", default="", namespaces=NS),
         encoding=b.findtext("tei:note[@type='encoding']", default="", namespaces=NS),
+        encoding_evidence=b.findtext(
+            "tei:note[@type='encodingEvidence']", default="", namespaces=NS
+        ),
         format=b.findtext("tei:note[@type='captureFormat']", default="", namespaces=NS),
         damage=damage,
+        format_version=b.xpath("string(tei:note[@type='captureFormat']/@n)", namespaces=NS) or None,
     )
     doc_date = b.find("tei:date[@type='document']", NS)
     updated = b.find("tei:date[@type='updated']", NS)
@@ -563,6 +668,20 @@ def read_header(root: etree._Element) -> Header:
         abstract=_t(h, "tei:profileDesc/tei:abstract/tei:p"),
         series=b.findtext("tei:series/tei:title", namespaces=NS),
         contents=tuple(n.text or "" for n in b.iterfind("tei:note[@type='contents']", NS)),
+        editors=tuple(e.text or "" for e in b.iterfind("tei:editor[@role='editor']", NS)),
+        place=h.findtext("tei:profileDesc/tei:creation/tei:placeName", namespaces=NS),
+        number=b.findtext("tei:idno[@type='document']", namespaces=NS),
+        record_id=b.findtext("tei:idno[@type='record']", namespaces=NS),
+        reprint=h.findtext(fd + "tei:sourceDesc/tei:bibl[@type='published']", namespaces=NS),
+        rights=_t(b, "tei:availability/tei:p"),
+        keywords=tuple(
+            t.text or ""
+            for t in h.iterfind("tei:profileDesc/tei:textClass/tei:keywords/tei:term", NS)
+        ),
+        notes=tuple(
+            (n.get("n", ""), "".join(n.itertext()))
+            for n in b.iterfind("tei:note[@type='section']", NS)
+        ),
         decisions=() if decisions == ("No normalization.",) else decisions,
         responsibilities=responsibilities,
         applications=tuple(
@@ -574,6 +693,29 @@ def read_header(root: etree._Element) -> Header:
             for c in h.iterfind("tei:revisionDesc/tei:change", NS)
         ),
     )
+
+
+def _resp_names(resp_stmt: etree._Element) -> list[etree._Element]:
+    """The name elements of a ``respStmt`` (``persName``, ``name``, ``orgName``), in order.
+
+    Comments, processing instructions and the ``resp`` element are skipped, so a hand-edited
+    header (a comment inside, ``name`` where the toolkit writes ``persName``) reads the same.
+    """
+    return [
+        c
+        for c in resp_stmt
+        if isinstance(c.tag, str) and etree.QName(c).localname in {"persName", "name", "orgName"}
+    ]
+
+
+_DAMAGE_N = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
+
+
+def _damage(item: etree._Element) -> Damage:
+    """A damage ``item``; an ``@n`` that is not ``LINE:COLUMN`` reads as 0:0 (position unknown)."""
+    m = _DAMAGE_N.fullmatch(item.get("n") or "")
+    line, column = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    return Damage(line, column, "".join(item.itertext()))
 
 
 def _read_citation(ms: etree._Element | None) -> Citation | None:

@@ -448,11 +448,6 @@ def test_readme_and_help_list_every_error_code_and_the_exit_codes():
     assert "2 the command could not run" in " ".join(help_text.split())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 item 12 (links in tei/ during build): engine helper; list tei/ with "
-    "toolkit.files.expand(..., refused=...) or check files.check_inside before reading",
-)
 def test_build_refuses_a_link_in_tei_leaving_the_corpus(hostile, tmp_path):
     corpus = tmp_path / "corpus"
     (corpus / "sources").mkdir(parents=True)

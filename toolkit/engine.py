@@ -373,14 +373,25 @@ class SortedNames:
         self.db = sqlite3.connect("")
         self.db.execute("CREATE TABLE name (kind TEXT, name TEXT, PRIMARY KEY (kind, name))")
 
-    def add_folder(self, kind: str, folder: Path, patterns: Sequence[str]) -> int:
+    def add_folder(
+        self,
+        kind: str,
+        folder: Path,
+        patterns: Sequence[str],
+        accept: Callable[[Path], bool] | None = None,
+    ) -> int:
+        """Add the regular files of ``folder`` matching ``patterns`` (and ``accept``)."""
         if not folder.is_dir():
             return 0
 
         def names() -> Iterator[tuple[str, str]]:
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if any(fnmatch(entry.name, p) for p in patterns) and entry.is_file():
+                    if (
+                        any(fnmatch(entry.name, p) for p in patterns)
+                        and entry.is_file()
+                        and (accept is None or accept(Path(entry.path)))
+                    ):
                         yield kind, entry.name
 
         self.db.executemany("INSERT OR IGNORE INTO name VALUES (?, ?)", names())

@@ -343,7 +343,7 @@ def _build_with(
     key = tag_key(model, authority_sha)
     names = SortedNames()
     total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
-    names.add_folder("tei", corpus / "tei", ("*.xml",))
+    names.add_folder("tei", corpus / "tei", ("*.xml",), _inside(corpus, report.errors))
     furniture = corpus_furniture_of(corpus, names.names("source"))
     job = Job(str(corpus), now, model, jobs, key, authority_sha, furniture)
     report.orphans = _remove_orphans(corpus, names, state)
@@ -411,7 +411,7 @@ def _index(
         report.errors.append(exc)
         return {}
     names = SortedNames()
-    total = names.add_folder("tei", corpus / "tei", ("*.xml",))
+    total = names.add_folder("tei", corpus / "tei", ("*.xml",), _inside(corpus, []))
     # editor helper: conflicts files of source revisions are not documents
     paths = (corpus / "tei" / n for n in names.names("tei") if not is_side_file(Path(n)))
     with meter("index", total) as advance:
@@ -522,6 +522,22 @@ class _State:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _inside(corpus: Path, errors: list[ToolkitError]) -> Callable[[Path], bool]:
+    """Accept a TEI file whose real path stays in ``tei/``; a link leaving it is an E141 error
+    (never read: nothing from outside the corpus reaches the index)."""
+    from .files import check_inside
+
+    def accept(path: Path) -> bool:
+        try:
+            check_inside(path, corpus / "tei")
+        except ToolkitError as exc:
+            errors.append(exc)
+            return False
+        return True
+
+    return accept
 
 
 def _remove_orphans(corpus: Path, names: SortedNames, state: _State) -> list[Orphan]:

@@ -145,9 +145,9 @@ def make(root: Path) -> Path:
     (src / "nonchar-fffe.txt").write_text(
         TEXTS["nonchar-fffe.txt"].replace("barges", "barges\ufffe\uffff"), "utf-8"
     )
-    word = "Harbourmasterreport "  # long tokens keep spaCy fast on 1,000,000 characters
+    word = "Harbourmasterreport" * 10 + " "  # 191-character tokens: spaCy stays fast
     (src / "long-paragraph.txt").write_text(
-        "A very long paragraph\n\n" + word * (1_000_020 // len(word)) + "end.\n", "utf-8"
+        "A very long paragraph\n\n" + word * (1_000_100 // len(word) + 1) + "end.\n", "utf-8"
     )
     (src / "wilson-sections.txt").write_text(WILSON, "utf-8")
     _symlink("/etc/passwd", src / "passwd-link.txt")

@@ -37,7 +37,7 @@ CODES: dict[str, str] = {
     "E141": "a file's real path leaves the corpus folder (a symlink pointing outside)",
     "E201": "a TEI file is malformed XML",
     "E202": "a file is not a TEI document",
-    "E203": "a DOCTYPE declares entities (never expanded)",
+    "E203": "a DOCTYPE declares entities, or an entity reference would be lost (never expanded)",
     "E204": "markup the toolkit cannot handle inside a text block",
     "E205": "a TEI file cannot be read",
     "E210": "a TEI file's text cannot be mapped for a minimal (byte-preserving) edit",

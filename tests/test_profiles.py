@@ -551,3 +551,35 @@ def test_cli_profiles_lists_corpus_profiles(tmp_path):
     result = run("profiles", "--corpus", str(tmp_path))
     assert result.exit_code == 2
     assert "[E120] not valid TOML" in result.output
+
+
+def test_the_seed_flattened_onto_one_line_keeps_its_header():
+    one = " ".join(WILSON.read_text().split())
+    doc = convert(one.encode(), "one.txt", now=NOW)
+    seed = convert(WILSON.read_bytes(), WILSON.name, now=NOW)
+    for key in ("title", "date", "translators", "archival", "abstract", "original_language"):
+        assert getattr(doc.header, key) == getattr(seed.header, key), key
+    assert doc.header.contents == ("Translation - English",)
+    assert doc.blocks[0].text.startswith("Record of conversation between Soviet Ambassador")
+    assert doc.blocks[-1].text.endswith("Ambassador of the USSR in China Apollon Petrov")
+
+
+@pytest.mark.parametrize(
+    ("bracket", "tag"),
+    [
+        ("[heard]", "supplied"),
+        ("N[ikolai]", "supplied"),
+        ("[Sino-Albanian relations were established in 1949—ed.]", "note"),
+        ("[Filippov is Stalin's pseudonym]", "note"),
+        ("[The meeting took place in the Kremlin - Ed.]", "note"),
+        ("[...]", "gap"),
+        ("[illegible]", "gap"),
+        ("[unclear]", "gap"),
+    ],
+)
+def test_issue_bracket_examples(bracket, tag):
+    data = f"Title\n\nHe said that he {bracket} the news on Monday.".encode()
+    doc = convert(data, "b.txt", format="plain", now=NOW)
+    spans = [s for s in doc.spans if s.tag in ("supplied", "note", "gap", "sic")]
+    assert [s.tag for s in spans] == [tag]
+    assert "[" not in doc.text() and "]" not in doc.text()

@@ -379,9 +379,18 @@ def _split_inline(text: str, p: Profile) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-def _units(text: str, p: Profile, structural) -> tuple[list[Unit], bool]:  # type: ignore[no-untyped-def]
+def _inline(m: re.Match[str], removed: dict[str, int]) -> str:
+    removed[m.group(0)] = removed.get(m.group(0), 0) + 1
+    return ""
+
+
+def _units(  # type: ignore[no-untyped-def]
+    text: str, p: Profile, structural, removed: dict[str, int]
+) -> tuple[list[Unit], bool]:
     """Blank-line paragraphs (structural lines split out) or, without blank lines, lines."""
     raw = text.split("\n")
+    if p.furniture_inline is not None:
+        raw = [p.furniture_inline.sub(lambda m: _inline(m, removed), ln) for ln in raw]
     stripped = [ln.strip() for ln in raw]
     last = max((i for i, ln in enumerate(stripped) if ln), default=0)
     gaps = sum(1 for i in range(1, last) if not stripped[i] and stripped[i - 1])
@@ -438,7 +447,14 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
             or any(r.match(line) for r in p.end_before)
         )
 
-    units, blank_mode = _units(text, p, structural)
+    inline: dict[str, int] = {}
+    units, blank_mode = _units(text, p, structural, inline)
+    if inline:
+        draft.decisions.append(
+            "Page debris inside lines removed: "
+            + "; ".join(f"{k!r} ({n} time(s))" for k, n in sorted(inline.items()))
+            + "."
+        )
     draft.units = units
     explicit_start = bool(p.start_after or p.start_after_label)
     region = "front"
@@ -716,7 +732,7 @@ def _apply(draft: _Draft, fld: str, values: list[str], label: str) -> None:
     elif fld == "contents":
         h["contents"] = tuple([*h.get("contents", ()), *values])  # type: ignore[misc]
     elif fld == "keywords":
-        terms = [t.strip() for v in values for t in re.split(r"\s*[;\n]\s*", v) if t.strip()]
+        terms = [t.strip() for v in values for t in re.split(r"\s*[;|\n]\s*", v) if t.strip()]
         h["keywords"] = tuple(dict.fromkeys([*h.get("keywords", ()), *terms]))  # type: ignore[misc]
     else:  # note, and fields a profile routes to a note
         draft.notes.append((label, text))
@@ -1021,6 +1037,8 @@ def _classify(inner: str) -> tuple[str, str]:
     folded = inner.strip().casefold()
     if folded in ("sic", "sic!"):
         return "sic", ""
+    if re.fullmatch(r"\d{1,3}|[a-z]|\d{1,3}[a-z]?", folded):
+        return "keep", ""  # a footnote reference mark ([1], [a]): left as it stands
     if folded in _GAP:
         return "gap", _GAP[folded]
     if _ED_NOTE_END.search(inner):
@@ -1033,7 +1051,7 @@ def _classify(inner: str) -> tuple[str, str]:
 
 def _brackets(draft: _Draft) -> None:
     """Editorial brackets -> supplied, editorial note, sic or gap; bracket characters dropped."""
-    counts = {"supplied": 0, "note": 0, "sic": 0, "gap": 0}
+    counts = {"supplied": 0, "note": 0, "sic": 0, "gap": 0, "keep": 0}
     reasons: dict[str, int] = {}
     grouped: list[list[Span]] = [[] for _ in draft.blocks]
     for span in draft.spans:
@@ -1049,6 +1067,9 @@ def _brackets(draft: _Draft) -> None:
         out_len = 0
         for m in _BRACKET.finditer(text):
             kind, reason = _classify(m.group(1))
+            if kind == "keep":
+                counts["keep"] += 1
+                continue
             before = text[pos : m.start()]
             if kind == "sic":
                 word = re.search(r"(\S+)(\s*)$", before)
@@ -1114,6 +1135,10 @@ def _brackets(draft: _Draft) -> None:
         said.append(
             f"{counts['gap']} as gap with the reason ({why}; from [...], [illegible], [unclear])"
         )
+    if counts["keep"]:
+        draft.decisions.append(
+            f"{counts['keep']} footnote reference mark(s) such as [1] are kept as they stand."
+        )
     if said:
         dropped = "The bracket characters [ ] themselves are not kept in the text"
         if counts["sic"] or counts["gap"]:
@@ -1137,6 +1162,8 @@ def find_damage(text: str) -> tuple[Damage, ...]:
         if "?" not in line and "\ufffd" not in line:
             continue
         for m in _DAMAGE.finditer(line):
+            if "://" in m.group(0) or m.group(0).startswith("www."):
+                continue  # a URL's query string, not lost characters
             found.append(Damage(number, m.start() + 1, m.group(0)))
     return tuple(found)
 

@@ -14,7 +14,7 @@ from lxml import etree
 from toolkit.cli import main
 from toolkit.errors import SourceError
 from toolkit.profiles import corpus_furniture, load_profile, load_profiles, parse_profile
-from toolkit.sources import FORMATS, convert, detect_format, explain
+from toolkit.sources import FORMATS, convert, detect_format, explain, furniture_of
 from toolkit.tei import from_tei, serialize, to_tei
 from toolkit.validate import validate_bytes
 
@@ -614,3 +614,14 @@ def test_footnote_marks_stay_and_inline_debris_is_listed():
     assert doc.blocks[2].text.endswith("by a third.[2]")
     assert doc.header.source.damage == ()
     assert any("'[edit]' (3 time(s))" in d for d in doc.header.decisions)
+
+
+def test_furniture_of_source_files(tmp_path):
+    for i in range(4):
+        (tmp_path / f"s{i}.txt").write_text(
+            f"Title {i}\n\nText {i}.\n\nShared Reading Room Notice\n"
+        )
+    (tmp_path / "empty.txt").write_bytes(b"")
+    paths = [*sorted(tmp_path.glob("s*.txt")), tmp_path / "empty.txt", tmp_path / "missing.txt"]
+    found = furniture_of(paths)
+    assert (found.lines, found.sources) == ({"Shared Reading Room Notice": 4}, 4)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
@@ -48,6 +48,7 @@ from .profiles import (
     LinePattern,
     Profile,
     choose,
+    corpus_furniture,
     load_profile,
     load_profiles,
     packaged_profiles,
@@ -232,6 +233,22 @@ def read_source(path: str | Path) -> bytes:
         raise SourceError(
             "E101", f"cannot read the file ({exc.strerror}); check permissions", str(p)
         ) from None
+
+
+def furniture_of(paths: Iterable[str | Path]) -> Furniture:
+    """Corpus furniture (:func:`toolkit.profiles.corpus_furniture`) of the source files given.
+
+    A file that cannot be read or decoded is skipped here (its conversion reports it).
+    """
+
+    def texts() -> Iterator[str]:
+        for path in paths:
+            try:
+                yield decode(read_source(path), str(path)).text
+            except SourceError:
+                continue
+
+    return corpus_furniture(texts())
 
 
 def select_profile(

@@ -625,3 +625,12 @@ def test_furniture_of_source_files(tmp_path):
     paths = [*sorted(tmp_path.glob("s*.txt")), tmp_path / "empty.txt", tmp_path / "missing.txt"]
     found = furniture_of(paths)
     assert (found.lines, found.sources) == ({"Shared Reading Room Notice": 4}, 4)
+
+
+def test_a_newer_page_without_summary_keeps_its_signature():
+    text = (CAPTURES / "wilson-web-new-lines.txt").read_text()
+    text = text.replace("A note on the talks of a Polish trade delegation in Beijing.\n", "")
+    doc = convert(text.encode(), "n.txt", now=NOW)
+    assert doc.header.abstract is None
+    assert doc.blocks[-1].kind == "closer"
+    assert doc.blocks[-1].text == "Department of Foreign Trade"

@@ -602,7 +602,7 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
             "everything as text",
             name,
         )
-    if ended and p.trailing and len(body) > 1:
+    if ended and p.trailing and len(body) > 1 and _is_summary(body[-1].text):
         last = body.pop()
         last.role = f"body end -> {p.trailing}"
         _apply(draft, p.trailing, [last.text], "after the body")
@@ -611,6 +611,11 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
     _body_blocks(body, draft, blank_mode, p)
     _brackets(draft)
     return draft
+
+
+def _is_summary(text: str) -> bool:
+    """A trailing summary is a sentence of six or more words (a signature is not)."""
+    return len(text.split()) >= 6 and bool(_ENDS_SENTENCE.search(text))
 
 
 def _front_slot(unit: Unit, slots: list[str], p: Profile, draft: _Draft) -> str | None:

@@ -57,7 +57,7 @@ def test_dask_local_2_build_equals_single_process_byte_for_byte(reference, tmp_p
 def test_a_killed_worker_loses_and_duplicates_nothing(reference, tmp_path):
     corpus = corpus_with_a_bad_source(tmp_path / "corpus", 16)
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         done: dict[str, object] = {}
 

@@ -123,6 +123,7 @@ LAYOUTS = [
             "t:teiHeader/t:fileDesc/t:titleStmt/t:title": "Harbor Workers Remember the Winter "
             "Strike of 1958",
             BIBL + "t:author": "Invented Daily Staff",
+            BIBL + "t:publisher": "Harbor Evening News",
             BIBL + "t:editor[@role='editor']": "Lin Qiao",
             BIBL + "t:date[@type='updated']/@when": "2021-03-15",
             BIBL + "t:availability/t:p": "Copyright © 2021 Invented Daily. All rights reserved.",

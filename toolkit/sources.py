@@ -778,6 +778,16 @@ def _read_source_section(values: list[str], draft: _Draft, label: str) -> None:
     """A ``Source`` section or note: the reference, a published reprint, the translator."""
     h = draft.header
     whole = " ".join(values).strip()
+    if (
+        len(values) == 1
+        and len(whole.split()) <= 6
+        and not re.search(r"\d", whole)
+        and not _TRANSLATOR.search(whole)
+        and (find_citation(whole) is None or not find_citation(whole).repository)  # type: ignore[union-attr]
+    ):
+        # "Source: Harbor Evening News" on a news page names the publisher, not an archive
+        _apply(draft, "publisher", [whole], label)
+        return
     if "citation" not in h:
         h["citation"] = whole
     else:

@@ -40,6 +40,7 @@ LAYOUTS = [
             ".//t:textClass/t:keywords/t:term[1]": "Albania--Foreign relations--Soviet Union",
             ".//t:textClass/t:keywords/t:term[3]": "Kelmendi, Arben",
             ".//t:msItem/t:textLang/@mainLang": "ru",
+            BIBL + "t:note[@type='contents'][2]": "Translation - English",
         },
         "From the diary of P. Voronin",
         "Chargé d'Affaires of the USSR in Albania P. Voronin",

@@ -529,9 +529,12 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 section = (i, [])
                 if value and p.start_after_label == label.text and p.contents_item:
                     item = p.contents_item.match(value)
-                    if item:  # a flattened capture: the item, then the body on the same line
+                    rest = value
+                    while item and item.end() > 0:  # flattened: the items, then the body
                         section[1].append(Unit(unit.first, unit.first, [item.group(0).strip()]))
-                        rest = value[item.end() :].strip()
+                        rest = rest[item.end() :].strip()
+                        item = p.contents_item.match(rest)
+                    if rest != value:
                         if rest:
                             close()
                             region = "body"
@@ -550,9 +553,12 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
             label = p.labels[i]
             if p.start_after_label == label.text and region == "front":
                 item = p.contents_item.match(line) if p.contents_item else None
-                if item and item.group(0).strip():
+                rest = line
+                while item and item.group(0).strip():
                     items.append(Unit(unit.first, unit.first, [item.group(0).strip()]))
-                    rest = line[item.end() :].strip()
+                    rest = rest[item.end() :].strip()
+                    item = p.contents_item.match(rest) if p.contents_item else None
+                if rest != line:
                     unit.role = f"{label.text} -> {label.field}"
                     if not rest:
                         continue

@@ -34,3 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_tag.py
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_profiles.py

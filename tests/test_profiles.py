@@ -636,3 +636,17 @@ def test_a_newer_page_without_summary_keeps_its_signature():
     assert doc.header.abstract is None
     assert doc.blocks[-1].kind == "closer"
     assert doc.blocks[-1].text == "Department of Foreign Trade"
+
+
+def test_corpus_furniture_never_takes_a_profiles_labels():
+    lines = (CAPTURES / "wilson-web-new-lines.txt").read_text().split("\n")
+    texts = [  # four records of one layout: page chrome shared, the documents different
+        "\n".join(f"{ln} {i}" if 1 <= k <= 8 else ln for k, ln in enumerate(lines))
+        for i in range(4)
+    ]
+    furniture = corpus_furniture(texts)
+    assert "Rights" in furniture and "Record ID" in furniture
+    doc = convert(texts[0].encode(), "w.txt", now=NOW, furniture=furniture)
+    assert doc.blocks[0].text.startswith("The Polish delegation")
+    assert doc.header.rights.startswith("The History and Public Policy Program")
+    assert doc.header.record_id == "900004"

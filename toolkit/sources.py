@@ -1,11 +1,12 @@
 """Source text -> :class:`~toolkit.model.Document`, driven by a capture profile.
 
-A capture profile (:mod:`toolkit.profiles`, TOML files under ``toolkit/data/profiles``) says how a
-layout is recognized and read: labels and headings that start header fields, line patterns,
-page furniture, the expected front lines, where the body starts and ends. One reader
-(:func:`read_units`) runs every profile. Generic finders then work in any layout: the document
-date (never an upload date), translator phrases, archival references wherever they stand
-(:func:`toolkit.citations.find_citation`), URLs. Every decision is written into the header
+A capture profile (:mod:`toolkit.profiles`, TOML files under ``toolkit/data/profiles``) says
+how a layout is recognized and read: labels and headings that start header fields, line
+patterns, page furniture, the expected front lines, where the body starts and ends. One reader
+runs every profile (:func:`explain` shows where it put each line). Generic finders then work
+in any layout: the document date (never an upload date), translator phrases, archival
+references wherever they stand (:func:`toolkit.citations.find_citation`), URLs, record ids.
+Every decision is written into the header
 (``editorialDecl``), so a reader of the TEI knows what was changed and where; every word of the
 source reaches the TEI (body, header, or a furniture list in ``editorialDecl``).
 
@@ -79,25 +80,6 @@ LANGUAGE_CODES = {
     "spanish": "es",
     "ukrainian": "uk",
     "vietnamese": "vi",
-}
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
 }
 _MONTHS = {
     m: i + 1
@@ -506,10 +488,6 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 unit.role = "furniture (body starts after)"
                 region = "body"
             continue
-        if line in corpus:
-            unit.role = "corpus furniture"
-            draft.corpus_lines[line] = corpus[line]
-            continue
         if region == "front" and any(r.fullmatch(line) for r in p.start_after):
             furnish(unit, "furniture (body starts after)")
             close()
@@ -579,6 +557,10 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 if label.max_units and len(items) >= label.max_units:
                     close()
                 continue
+        if line in corpus:  # labels, patterns and sections of the profile come first
+            unit.role = "corpus furniture"
+            draft.corpus_lines[line] = corpus[line]
+            continue
         if region == "front":
             slot = _front_slot(unit, slots, p, draft)
             if slot is not None:

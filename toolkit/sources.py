@@ -557,7 +557,8 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 if label.max_units and len(items) >= label.max_units:
                     close()
                 continue
-        if line in corpus:  # labels, patterns and sections of the profile come first
+        if line in corpus and not (len(line) <= 60 and _parse_date(line)):
+            # labels, patterns and sections of the profile come first; a date is never furniture
             unit.role = "corpus furniture"
             draft.corpus_lines[line] = corpus[line]
             continue

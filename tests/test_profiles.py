@@ -566,6 +566,29 @@ def test_a_profile_file_can_be_given_as_format(tmp_path):
     assert err.value.code == "E124"
 
 
+def test_cli_convert_removes_furniture_shared_by_the_given_sources(tmp_path):
+    for i in range(3):
+        (tmp_path / f"s{i}.txt").write_text(
+            f"Title {i}\n\nParagraph {i} of the text.\n\nInvented Reading Room Notice\n"
+        )
+    out = tmp_path / "out"
+    result = run("convert", *(str(tmp_path / f"s{i}.txt") for i in range(3)), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    data = (out / "s0.xml").read_text()
+    assert "Invented Reading Room Notice" not in data.split("<body>")[1]
+    assert "'Invented Reading Room Notice' (in 3 sources)" in data
+    result = run(
+        "convert",
+        *(str(tmp_path / f"s{i}.txt") for i in range(3)),
+        "--no-furniture",
+        "--force",
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Invented Reading Room Notice" in (out / "s0.xml").read_text().split("<body>")[1]
+
+
 def test_cli_profiles_lists_corpus_profiles(tmp_path):
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "bulletin.toml").write_text(MY_PROFILE)

@@ -86,8 +86,7 @@ def main() -> None:
     "fmt",
     default="auto",
     show_default=True,
-    help="Capture profile: a name (see `toolkit profiles`) or a profile file (.toml); "
-    "auto scores every profile.",
+    help="Capture profile name (see `toolkit profiles`); auto scores every profile.",
 )
 @click.option(
     "--profile",
@@ -96,9 +95,20 @@ def main() -> None:
     help="Read the sources with your own profile file (TOML; see the README).",
 )
 @click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Corpus folder whose profiles/*.toml are used too (default: OUTDIR/.. if it has one).",
+)
+@click.option(
     "--explain",
     is_flag=True,
     help="Print the matched profile, the scores and where each source line goes; write nothing.",
+)
+@click.option(
+    "--furniture/--no-furniture",
+    default=True,
+    show_default=True,
+    help="Remove lines recurring verbatim in many of the given sources (3+ sources).",
 )
 @click.option("--encoding", help="Force a text encoding (e.g. cp1251) instead of detecting it.")
 @click.option(
@@ -109,7 +119,9 @@ def convert(
     outdir: Path,
     fmt: str,
     profile_file: Path | None,
+    corpus: Path | None,
     explain: bool,
+    furniture: bool,
     encoding: str | None,
     force: bool,
 ) -> None:
@@ -125,15 +137,49 @@ def convert(
       toolkit profiles
     """
     from .engine import Converted, ConvertSettings, convert_document, plan_outputs
+    from .profiles import load_profile, load_profiles
     from .provenance import timestamp
+    from .sources import explain as explain_source
+    from .sources import furniture_of, read_source
 
-    if profile_file is not None:
-        fmt = str(profile_file)  # sources.convert reads a format ending in .toml as a profile file
+    try:
+        folder = corpus or (outdir.parent if (outdir.parent / "profiles").is_dir() else None)
+        profiles = load_profiles(folder)
+        profile = load_profile(profile_file) if profile_file else None
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
     if explain:
-        _explain(sources, fmt, encoding)
+        failed = 0
+        for source in sources:
+            try:
+                found = explain_source(
+                    read_source(source),
+                    source.name,
+                    format=fmt,
+                    encoding=encoding,
+                    profile=profile,
+                    profiles=profiles,
+                )
+            except ToolkitError as exc:
+                exc.path = str(source)
+                _fail(exc)
+                failed += 1
+                continue
+            click.echo(f"== {source}\n{found.format()}")
+        _finish(len(sources), failed, "explained")
         return
+    shared = None
+    if furniture and len(sources) >= 3:
+        shared = furniture_of(sources)  # unreadable sources are reported when converted
     settings = ConvertSettings(
-        now=_timestamp(timestamp), format=fmt, encoding=encoding, force=force
+        now=_timestamp(timestamp),
+        format=fmt,
+        encoding=encoding,
+        force=force,
+        profile=profile,
+        profiles=profiles,
+        furniture=shared,
     )
     failed = total = 0
     for source, target, clash in plan_outputs(sources, outdir):
@@ -153,22 +199,6 @@ def convert(
         else:
             click.echo(f"{source} -> {target} ({result.format}, {result.blocks} blocks)")
     _finish(total, failed, "converted")
-
-
-def _explain(sources: tuple[Path, ...], fmt: str, encoding: str | None) -> None:
-    from .sources import explain, read_source
-
-    failed = 0
-    for source in sources:
-        try:
-            found = explain(read_source(source), source.name, format=fmt, encoding=encoding)
-        except ToolkitError as exc:
-            exc.path = str(source)
-            _fail(exc)
-            failed += 1
-            continue
-        click.echo(f"== {source}\n{found.format()}")
-    _finish(len(sources), failed, "explained")
 
 
 @main.command()
@@ -217,6 +247,16 @@ def profiles(corpus: Path | None) -> None:
     is_flag=True,
     help="Add the unreviewed candidates to the authority file for review.",
 )
+@click.option(
+    "--editor",
+    help="Your id (e.g. jdoe): hand edits of machine tags are recorded as yours. "
+    "Default: `editor` in toolkit.toml beside or above the inputs.",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Fresh start: forget recorded decisions and remake every machine tag.",
+)
 def tag(
     inputs: tuple[Path, ...],
     outdir: Path | None,
@@ -224,6 +264,8 @@ def tag(
     model: str | None,
     jobs: int,
     update_authority: bool,
+    editor: str | None,
+    reset: bool,
 ) -> None:
     """Tag persons, places and organizations in TEI files.
 
@@ -235,21 +277,32 @@ def tag(
       toolkit tag corpus/tei --authority corpus/authority.xml
     """
     from .authority import add_candidates
+    from .decisions import check_editor, configured_editor
     from .engine import Tagger, sha256_of, tag_documents
     from .files import expand
     from .provenance import timestamp
 
     now = _timestamp(timestamp)
+    editor = editor or configured_editor(inputs)
+    try:
+        check_editor(editor)
+    except ToolkitError as exc:
+        raise click.UsageError(str(exc)) from None
     authority_data, auth = _authority(authority)
     nlp, info = _pipeline(model, auth)
     tagger = Tagger(nlp, info, auth, authority, sha256_of(authority_data))
     paths = list(expand(inputs))
     failed = 0
     candidates = {}
-    for result in tag_documents(paths, tagger, now=now, outdir=outdir, jobs=jobs):
+    for result in tag_documents(
+        paths, tagger, now=now, outdir=outdir, jobs=jobs, editor=editor, reset=reset
+    ):
         if result.error is not None:
             _fail(result.error)
             failed += 1
+            continue
+        if result.status == "skipped":
+            click.echo(f"{result.path}: skipped, {result.warnings[0]}")
             continue
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)

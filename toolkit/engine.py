@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -33,6 +33,7 @@ from .files import atomic_write
 if TYPE_CHECKING:
     from .authority import Authority, Entry
     from .entities import ModelInfo
+    from .profiles import Furniture, Profile
     from .validate import Problem
 
 SOURCE_PATTERNS = ("*.txt",)
@@ -107,6 +108,9 @@ class ConvertSettings:
     encoding: str | None = None
     force: bool = False
     incremental: bool = False
+    profile: Profile | None = None  # --profile FILE: forced for every source
+    profiles: Mapping[str, Profile] | None = None  # packaged + corpus profiles (corpus wins)
+    furniture: Furniture | None = None  # corpus-level furniture lines (profiles.corpus_furniture)
 
 
 def sha256_of(data: bytes) -> str:
@@ -141,6 +145,9 @@ def convert_document(source: Path, target: Path, settings: ConvertSettings) -> C
             encoding=settings.encoding,
             now=settings.now,
             warnings=warnings,
+            profile=settings.profile,
+            profiles=settings.profiles,
+            furniture=settings.furniture,
         )
         new = serialize(to_tei(doc))
         old = _read_existing(target)
@@ -153,9 +160,12 @@ def convert_document(source: Path, target: Path, settings: ConvertSettings) -> C
                 f"{target} exists and differs from this conversion; pass --force to overwrite "
                 "it, or write to another folder with -o",
             )
-        # A changed source over an existing TEI file (build): the source-revision carry-over
-        # (re-anchoring the old file's hand edits on the new text) plugs in here, as one call
-        # that turns (old, new) into the bytes to write. Today the new conversion replaces it.
+        if old is not None and settings.incremental:
+            # editor helper (issue 10): a revised source keeps the old TEI's annotations
+            from .revision import revise
+
+            new, conflicts = revise(target, old, doc, now=settings.now)
+            warnings += [str(c) for c in conflicts]
         _write(target, new)
     except ToolkitError as exc:
         exc.path = str(source)  # the library knows the name only; report the path given
@@ -278,11 +288,15 @@ def tag_documents(
     now: str,
     outdir: Path | None = None,
     jobs: int = 1,
+    editor: str | None = None,
+    reset: bool = False,
 ) -> Iterator[Tagged]:
     """Tag files in order, one result per file, writing each as soon as it is done.
 
     Without ``outdir`` a file is rewritten in place, and only when its tags change; with it,
-    ``outdir/<name>`` is written in any case.
+    ``outdir/<name>`` is written in any case. ``editor`` and ``reset``: see ``toolkit.decisions``.
+    A file that is not a document (an entity register, a conflicts file) is ``skipped``, its
+    reason in ``warnings``.
     """
     from .tagging import tag_files
 
@@ -294,10 +308,15 @@ def tag_documents(
         now=now,
         authority_sha256=tagger.authority_sha256,
         n_process=jobs,
+        editor=editor,
+        reset=reset,
     ):
         target = outdir / result.path.name if outdir else result.path
         if result.error is not None:
             yield Tagged(result.path, target, "failed", error=Failure.of(result.error))
+            continue
+        if result.skipped:  # editor helper: registers and conflicts files are not documents
+            yield Tagged(result.path, target, "skipped", warnings=(result.skipped,))
             continue
         try:
             data = result.data

@@ -38,6 +38,10 @@ CODES: dict[str, str] = {
     "E203": "a DOCTYPE declares entities (never expanded)",
     "E204": "markup the toolkit cannot handle inside a text block",
     "E205": "a TEI file cannot be read",
+    "E210": "a TEI file's text cannot be mapped for a minimal (byte-preserving) edit",
+    "E211": "an edit would leave a TEI file malformed; the file is left unchanged",
+    "E212": "an editor id is not an xml:id-like token",
+    "E213": "a source revision left annotations that could not be carried over (warning)",
     "E301": "two authority entries share an xml:id",
     "E302": "an authority list holds an element of the wrong type",
     "E303": "an authority entry lacks an xml:id or a name",
@@ -62,7 +66,7 @@ CODES: dict[str, str] = {
 
 
 class ToolkitError(Exception):
-    """Base class: ``code`` is stable (a key of :data:`CODES`), ``path`` names the file concerned."""
+    """Base class: ``code`` is stable (a key of :data:`CODES`); ``path`` names the file."""
 
     def __init__(self, code: str, message: str, path: str | None = None, line: int | None = None):
         if code not in CODES:

@@ -33,13 +33,15 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .decisions import configured_editor
 from .engine import (
     SOURCE_PATTERNS,
     ConvertSettings,
@@ -55,8 +57,10 @@ from .engine import (
 )
 from .errors import ToolkitError
 from .files import atomic_write
+from .revision import is_side_file
 
 if TYPE_CHECKING:
+    from .profiles import Furniture, Profile
     from .validate import Problem
 
 __all__ = ["BuildReport", "build", "corpus_lock", "recorded_sha256"]
@@ -112,6 +116,7 @@ class Job:
     jobs: int
     tag_key: str
     authority_sha256: str
+    furniture: Furniture | None = None  # corpus-level furniture, found once before the map
 
 
 @dataclass(frozen=True)
@@ -144,13 +149,49 @@ class PartitionResult:
     model_loaded: bool = False
 
 
+# --- corpus steps before the map ---------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _corpus_profiles(corpus: str) -> Mapping[str, Profile]:
+    """The packaged capture profiles and the corpus's own (``CORPUS/profiles/*.toml`` wins)."""
+    from .profiles import load_profiles
+
+    return load_profiles(corpus)
+
+
+def corpus_furniture_of(corpus: Path, sources: Iterable[str]) -> Furniture:
+    """Lines recurring verbatim across the corpus's sources (a corpus step: reads every source).
+
+    Computed at every build; a document is read with it when it is converted (its source is new
+    or changed), so an unchanged document keeps the furniture list it was converted with.
+    """
+    from .decoding import decode
+    from .profiles import corpus_furniture
+    from .sources import read_source
+
+    def texts() -> Iterator[str]:
+        for name in sources:
+            try:
+                yield decode(read_source(corpus / "sources" / name), name).text
+            except ToolkitError:
+                continue  # reported when the source is converted
+
+    return corpus_furniture(texts())
+
+
 # --- the unit of work: one partition of documents ---------------------------------------------
 
 
 def process_partition(items: Sequence[Item], job: Job, taggers: TaggerCache) -> PartitionResult:
     """Convert, tag and validate the documents of one partition (in this process)."""
     corpus = Path(job.corpus)
-    settings = ConvertSettings(now=job.now, incremental=True)
+    settings = ConvertSettings(
+        now=job.now,
+        incremental=True,
+        profiles=_corpus_profiles(job.corpus),
+        furniture=job.furniture,
+    )
     staged: list[dict[str, Any]] = []
     for item in items:
         source = corpus / "sources" / item.source
@@ -185,7 +226,10 @@ def process_partition(items: Sequence[Item], job: Job, taggers: TaggerCache) -> 
                     r["errors"].append(failure)
         else:
             by_name = {r["tei"]: r for r in staged}
-            for tagged in tag_documents(tag_paths, tagger, now=job.now, jobs=job.jobs):
+            editor = configured_editor([corpus])  # editor helper: who made hand edits
+            for tagged in tag_documents(
+                tag_paths, tagger, now=job.now, jobs=job.jobs, editor=editor
+            ):
                 r = by_name[tagged.path.name]
                 r["tag"] = tagged.status
                 r["warnings"] += tagged.warnings
@@ -293,10 +337,11 @@ def _build_with(
         )
         return
     key = tag_key(model, authority_sha)
-    job = Job(str(corpus), now, model, jobs, key, authority_sha)
     names = SortedNames()
     total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
     names.add_folder("tei", corpus / "tei", ("*.xml",))
+    furniture = corpus_furniture_of(corpus, names.names("source"))
+    job = Job(str(corpus), now, model, jobs, key, authority_sha, furniture)
     report.orphans = _remove_orphans(corpus, names, state)
     changed = bool(report.orphans)
 
@@ -361,7 +406,8 @@ def _index(
         return {}
     names = SortedNames()
     total = names.add_folder("tei", corpus / "tei", ("*.xml",))
-    paths = (corpus / "tei" / n for n in names.names("tei"))
+    # editor helper: conflicts files of source revisions are not documents
+    paths = (corpus / "tei" / n for n in names.names("tei") if not is_side_file(Path(n)))
     with meter("index", total) as advance:
         index = run.index(paths, authority, corpus / "index", now, partition, advance)
     report.errors += index.errors

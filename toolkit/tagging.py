@@ -1,18 +1,31 @@
 """Tag persons, places and organizations in TEI files: entity mentions -> name elements.
 
-Works on the parsed tree so that everything an editor wrote survives: each text container of the
-body is read as text + spans, the toolkit's own earlier tags are set aside, new name spans are
-added where they nest with the existing markup, and the container is written back. Header
-additions (``respStmt`` per component, ``appInfo`` entries, one ``change`` per run) go into the
-existing header.
+Everything an editor wrote survives, byte for byte: the file is scanned once
+(:mod:`toolkit.xmlpatch`), each text container of the body is read as text + the elements in it,
+new name tags are computed as standoff spans and then written as *edits* of the original text
+(tags inserted, machine tags removed or re-pointed, header entries appended). Outside what it
+adds or alters, the file stays byte-identical: indentation, attribute order and quoting,
+comments, processing instructions, CDATA, character references, declaration and encoding.
 
 Rules:
 - ``@ref`` is ``auth:ID`` for an authority entry (the ``auth`` prefix is declared in the header),
   ``#cand-...`` for an unreviewed candidate listed in the document's ``standOff``.
 - ``@resp``: ``#toolkit-authority`` (authority matcher), ``#toolkit-ner`` (statistical model),
   ``#toolkit-coref`` (a short name resolved within the document, "Mao" after "Mao Zedong").
+- ``xml:id`` of a machine tag: ``n-<key>``, the key derived from its text and occurrence number
+  (:mod:`toolkit.decisions`), so ids are stable across runs; a tag that stays keeps its id.
 - Tags by people (no ``@resp`` or another ``@resp``) are kept; a machine tag that would overlap
   one is not made. A machine tag that would cross other markup is dropped with a warning.
+- Editors' decisions persist (:mod:`toolkit.decisions`): a removed machine tag is never made
+  again; a retyped, re-pointed or re-bounded one becomes the editor's (``@resp`` = the editor).
+- Elements of other namespaces (MathML, SVG, egXML) inside a block are left untouched and their
+  content is not tagged; a ``teiCorpus`` is tagged ``TEI`` by ``TEI``.
+- Registers (a TEI whose body holds only entity lists: the authority file, ``index.xml``) and
+  ``*.conflicts.xml`` files are skipped: tagging a corpus folder touches documents only.
+- A document whose ``revisionDesc/@status`` is ``reviewed`` goes back to ``draft`` when the run
+  adds, removes or changes a tag.
+- Blocks longer than :data:`MAX_CHARS` go through the model in pieces (cut at a line break or a
+  space), offsets mapped back; spaCy's own limit is 1,000,000 characters.
 - No ``@cert``: the greedy NER gives no calibrated confidence, and the toolkit does not invent one.
 - A run that would change nothing writes nothing (idempotent: byte-identical files).
 """
@@ -30,21 +43,32 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from . import __version__
-from .authority import LIST_OF, NAME_OF, Authority, Entry, candidate_id, entry_element
+from . import decisions as dec
+from .authority import (
+    LIST_OF,
+    NAME_OF,
+    TYPE_OF_NAME,
+    Authority,
+    Entry,
+    candidate_id,
+    entry_element,
+)
 from .errors import ToolkitError
 from .model import Span
 from .tei import (
     NS,
     XML_ID,
     E,
+    T,
+    attr_key,
     check_nesting,
+    fragment,
     iter_blocks,
     parse_bytes,
-    read_block,
     require_tei,
-    serialize,
-    write_block,
 )
+from .xmlpatch import BlockMap, Patch, Scan, block_map, insertion_point, scan, start_tag, verify
+from .xmlpatch import Element as ScannedElement
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -57,6 +81,8 @@ RESP_COREF = "toolkit-coref"
 MACHINE_RESP = frozenset("#" + r for r in (RESP_NER, RESP_AUTHORITY, RESP_COREF))
 NAME_TAGS = frozenset({"persName", "placeName", "orgName", "rs", "name"})
 SOURCE_RESP = {"authority": RESP_AUTHORITY, "ner": RESP_NER, "coref": RESP_COREF}
+MAX_CHARS = 100_000
+_REGISTER_CHILDREN = frozenset({"listPerson", "listPlace", "listOrg", "head", "listBibl"})
 
 
 @dataclass
@@ -69,14 +95,41 @@ class TagResult:
     candidates: list[Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: ToolkitError | None = None
+    decisions: list[dec.Decision] = field(default_factory=list)
+    skipped: str | None = None  # why the file is not a document to tag (a register ...)
+
+
+@dataclass
+class _Existing:
+    index: int  # scanner element index
+    start: int
+    end: int
+    tag: str
+    attrs: dict[str, str]
+    machine: bool
+
+
+@dataclass
+class _Block:
+    unit: int
+    bm: BlockMap
+    spans: list[_Existing]
+
+    @property
+    def text(self) -> str:
+        return self.bm.text
 
 
 @dataclass
 class _Prepared:
     path: Path
-    tree: etree._ElementTree
-    blocks: list[tuple[etree._Element, str, list[Span]]]
-    before: list[tuple[object, ...]]
+    data: bytes
+    root: etree._Element
+    scan: Scan
+    elements: list[etree._Element]
+    units: list[etree._Element]
+    blocks: list[_Block]
+    positions: dict[etree._Element, int]
 
 
 @dataclass(frozen=True)
@@ -89,6 +142,14 @@ class _New:
     resp: str
 
 
+@dataclass(frozen=True)
+class Options:
+    """Per-run settings: ``editor`` names who made hand edits; ``reset`` forgets decisions."""
+
+    editor: str = dec.DEFAULT_EDITOR
+    reset: bool = False
+
+
 def tag_files(
     paths: Iterable[Path],
     nlp: Language,
@@ -99,44 +160,97 @@ def tag_files(
     authority_sha256: str,
     n_process: int = 1,
     batch_size: int = 256,
+    editor: str | None = None,
+    reset: bool = False,
 ) -> Iterator[TagResult]:
     """Tag files in order through one ``nlp.pipe`` stream over all their blocks.
 
-    Files are read lazily as the model asks for more text and written back as soon as their
-    last block is done, so only the files in flight (about ``batch_size * n_process`` blocks)
-    are held in memory, and a process pool (``n_process``) is started once.
+    Files are read lazily as the model asks for more text and finished as soon as their last
+    block is done, so only the files in flight (about ``batch_size * n_process`` blocks) are
+    held in memory, and a process pool (``n_process``) is started once.
     """
     from .entities import find_mentions
 
-    pending: deque[list] = deque()  # [prepared or error result, mentions per block, blocks left]
+    options = Options(editor or dec.DEFAULT_EDITOR, reset)
+    pending: deque[list] = deque()  # [prepared or result, mentions per block, pieces left]
 
-    def texts() -> Iterator[tuple[str, tuple[int, int]]]:
+    def texts() -> Iterator[tuple[str, tuple[int, int, int]]]:
         for number, path in enumerate(paths):
             item = _prepare(path)
             blocks = item.blocks if isinstance(item, _Prepared) else []
-            pending.append([item, [[] for _ in blocks], len(blocks)])
-            for j, (_, text, _) in enumerate(blocks):
-                yield text, (number, j)
+            pieces = [list(_pieces(b.text)) for b in blocks]
+            pending.append([item, [[] for _ in blocks], sum(len(p) for p in pieces)])
+            for j, block_pieces in enumerate(pieces):
+                for offset, text in block_pieces:
+                    yield text, (number, j, offset)
 
     def finish_first() -> TagResult:
         item, mentions, _ = pending.popleft()
-        return _finish(item, mentions, authority, info, now, authority_sha256)
+        return _finish(item, mentions, authority, info, now, authority_sha256, options)
 
     first = 0  # the file number of pending[0]
-    for mentions, (number, j) in find_mentions(
+    for mentions, (number, j, offset) in find_mentions(
         nlp, texts(), batch_size=batch_size, n_process=n_process
     ):
         while first < number:  # outputs come in input order: earlier files are complete
             yield finish_first()
             first += 1
         entry = pending[0]
-        entry[1][j] = mentions
+        entry[1][j].extend(_shift(m, offset) for m in mentions)
         entry[2] -= 1
         if entry[2] == 0:
             yield finish_first()
             first += 1
     while pending:
         yield finish_first()
+
+
+def tag_document(
+    data: bytes,
+    path: Path,
+    nlp: Language,
+    info: ModelInfo,
+    authority: Authority,
+    *,
+    now: str,
+    authority_sha256: str,
+    editor: str | None = None,
+    reset: bool = False,
+) -> TagResult:
+    """Tag one document given as bytes (the per-document stage of the engine)."""
+    from .entities import find_mentions
+
+    item = _prepare(path, data)
+    if isinstance(item, TagResult):
+        return item
+    mentions: list[list[Mention]] = [[] for _ in item.blocks]
+    stream = (
+        (text, (j, offset)) for j, b in enumerate(item.blocks) for offset, text in _pieces(b.text)
+    )
+    for found, (j, offset) in find_mentions(nlp, stream):
+        mentions[j].extend(_shift(m, offset) for m in found)
+    options = Options(editor or dec.DEFAULT_EDITOR, reset)
+    return _finish(item, mentions, authority, info, now, authority_sha256, options)
+
+
+def _pieces(text: str, limit: int = MAX_CHARS) -> Iterator[tuple[int, str]]:
+    """``text`` in pieces of at most ``limit`` characters, cut at a line break or a space."""
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        cut = max(window.rfind("\n"), window.rfind(". "), window.rfind(" "))
+        cut = start + (cut + 1 if cut > limit // 2 else limit)
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]
+
+
+def _shift(m: Mention, offset: int) -> Mention:
+    if not offset:
+        return m
+    from dataclasses import replace
+
+    return replace(m, start=m.start + offset, end=m.end + offset)
 
 
 def _finish(
@@ -146,45 +260,82 @@ def _finish(
     info: ModelInfo,
     now: str,
     sha: str,
+    options: Options,
 ) -> TagResult:
     if isinstance(item, TagResult):
         return item
     try:
-        return apply_mentions(item, mentions, authority, info, now=now, authority_sha256=sha)
+        return apply_mentions(
+            item, mentions, authority, info, now=now, authority_sha256=sha, options=options
+        )
     except ToolkitError as exc:
         exc.path = str(item.path)
         return TagResult(item.path, error=exc)
 
 
-def _prepare(path: Path) -> _Prepared | TagResult:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        err = ToolkitError("E205", f"cannot read the file ({exc.strerror})", str(path))
-        return TagResult(path, error=err)
+def is_register(root: etree._Element) -> bool:
+    """A TEI whose body holds only entity lists (the authority file, an index): not a document."""
+    body = root.find("tei:text/tei:body", NS)
+    if root.tag != T + "TEI" or body is None:
+        return False
+    children = [etree.QName(c).localname for c in body if isinstance(c.tag, str)]
+    return bool(children) and set(children) <= _REGISTER_CHILDREN
+
+
+def _prepare(path: Path, data: bytes | None = None) -> _Prepared | TagResult:
+    if path.name.endswith(".conflicts.xml"):
+        return TagResult(path, skipped="a conflicts file of a source revision, not a document")
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            err = ToolkitError("E205", f"cannot read the file ({exc.strerror})", str(path))
+            return TagResult(path, error=err)
     try:
         tree = parse_bytes(data, str(path))
-        require_tei(tree, str(path))
-        body = tree.getroot().find("tei:text/tei:body", NS)
+        root = tree.getroot()
+        if root.tag == T + "teiCorpus":
+            units = list(root.iter(T + "TEI"))
+            if not units:
+                raise ToolkitError("E202", "a teiCorpus without TEI documents", str(path))
+            for unit in units:
+                if unit.find("tei:text/tei:body", NS) is None:
+                    raise ToolkitError("E202", "a TEI inside the teiCorpus has no text/body")
+        else:
+            require_tei(tree, str(path))
+            if is_register(root):
+                return TagResult(path, skipped="an entity register (authority or index file)")
+            units = [root]
+        scanned = scan(data)
+        verify(scanned, root)
+        elements = list(root.iter(etree.Element))
+        index = {el: i for i, el in enumerate(elements)}
+
+        def opaque(i: int) -> bool:
+            return not elements[i].tag.startswith(T)
+
         blocks = []
-        for i, el in enumerate(iter_blocks(body)):
-            text, spans = read_block(el, i)
-            blocks.append((el, text, spans))
+        for u, unit in enumerate(units):
+            body = unit.find("tei:text/tei:body", NS)
+            for el in iter_blocks(body):
+                bm = block_map(scanned, index[el], opaque)
+                spans = []
+                for i, (start, end) in bm.spans.items():
+                    node = elements[i]
+                    if opaque(i) or start == end:
+                        continue
+                    tag = node.tag[len(T) :]
+                    attrs = {attr_key(k): v for k, v in node.attrib.items()}
+                    resp = attrs.get("resp")
+                    machine = (
+                        tag in NAME_TAGS and resp is not None and set(resp.split()) <= MACHINE_RESP
+                    )
+                    spans.append(_Existing(i, start, end, tag, attrs, machine))
+                blocks.append(_Block(u, bm, spans))
     except ToolkitError as exc:
         exc.path = str(path)
         return TagResult(path, error=exc)
-    return _Prepared(path, tree, blocks, _content(tree.getroot()))
-
-
-def _content(root: etree._Element) -> list[tuple[object, ...]]:
-    """Text and standOff, indentation aside: what tagging may change besides the header."""
-    parts = [root.find("tei:text", NS), *root.findall("tei:standOff", NS)]
-    return [row for p in parts if p is not None for row in _signature(p)]
-
-
-def _is_machine(span: Span) -> bool:
-    resp = span.get("resp")
-    return span.tag in NAME_TAGS and resp is not None and set(resp.split()) <= MACHINE_RESP
+    return _Prepared(path, data, root, scanned, elements, units, blocks, index)
 
 
 def apply_mentions(
@@ -195,57 +346,321 @@ def apply_mentions(
     *,
     now: str,
     authority_sha256: str,
+    options: Options = Options(),
 ) -> TagResult:
-    """Write the mentions of each block into the tree; return the new bytes (or None)."""
+    """Turn the mentions of each block into edits of the file; return the new bytes (or None)."""
     result = TagResult(prepared.path)
-    root = prepared.tree.getroot()
-    kept = [[s for s in spans if not _is_machine(s)] for _, _, spans in prepared.blocks]
-    texts = [text for _, text, _ in prepared.blocks]
+    patch = Patch(prepared.scan)
     entries = authority.by_id()
+    used_ids = {el.get(XML_ID) for el in prepared.elements if el.get(XML_ID)}
+    for u, unit in enumerate(prepared.units):
+        numbers = [i for i, b in enumerate(prepared.blocks) if b.unit == u]
+        blocks = [prepared.blocks[i] for i in numbers]
+        unit_mentions = [mentions[i] for i in numbers]
+        before = len(patch.edits)
+        counts, found = _tag_unit(
+            prepared, unit, blocks, unit_mentions, entries, patch, used_ids, result, options
+        )
+        result.counts.update(counts)
+        result.decisions.extend(found)
+        if len(patch.edits) > before:
+            _update_header(prepared, unit, patch, info, authority.path, authority_sha256)
+            _add_change(prepared, unit, patch, now, info, counts, found)
+    if not patch:
+        return result
+    data = patch.apply()
+    try:
+        parse_bytes(data, str(prepared.path))
+    except ToolkitError:  # pragma: no cover - an edit is checked, never trusted
+        raise ToolkitError(
+            "E211", "the tagged file would not be well-formed; the file is left unchanged"
+        ) from None
+    result.data = data
+    return result
+
+
+def _tag_unit(
+    prepared: _Prepared,
+    unit: etree._Element,
+    blocks: list[_Block],
+    mentions: Sequence[Sequence[Mention]],
+    entries: dict[str, Entry],
+    patch: Patch,
+    used_ids: set[str | None],
+    result: TagResult,
+    options: Options,
+) -> tuple[Counter[str], list[dec.Decision]]:
+    texts = [b.text for b in blocks]
+    counts: Counter[str] = Counter()
+    bases, total = [], 0
+    for text in texts:
+        bases.append(total)
+        total += len(text) + 2
+    occurrences = dec.Occurrences("\n\n".join(texts))
+
+    def key_of(b: int, start: int, end: int) -> str:
+        surface = texts[b][start:end]
+        return dec.key(surface, occurrences.number(surface, bases[b] + start))
+
+    record = dec.Record() if options.reset else dec.read(unit)
+    editor = options.editor
+    by_id = {s.attrs.get("xml:id"): (b, s) for b, block in enumerate(blocks) for s in block.spans}
+    found: list[dec.Decision] = []
+    elements = prepared.scan.elements
+    for p in record.proposals:
+        hit = by_id.get(p.target)
+        if hit is None:
+            found.append(dec.Decision("rejected", p.type, p.key, editor, p.text))
+            continue
+        b, span = hit
+        if not span.machine:
+            continue  # a person took the tag over already
+        kind = None
+        if span.tag != p.type:
+            kind = "retyped"
+        elif span.attrs.get("ref", "") != p.ref:
+            kind = "repointed"
+        elif texts[b][span.start : span.end] != p.text:
+            kind = "rebounded"
+        if kind:
+            found.append(dec.Decision(kind, p.type, p.key, editor, p.text))
+            span.machine = False
+            patch.set_attr(elements[span.index], "resp", "#" + editor)
+    known = {(d.kind, d.key) for d in record.decisions}
+    found = [d for d in found if (d.kind, d.key) not in known]
+    rejected = record.rejected | {d.key for d in found if d.kind == "rejected"}
+
+    kept = [[_span(b, s) for s in block.spans if not s.machine] for b, block in enumerate(blocks)]
     new = _resolve(texts, mentions, entries)
     new += _short_forms(texts, new, entries)
+    desired: list[tuple[_New, str, str]] = []  # (mention, ref, key)
     candidates: dict[str, Entry] = {}
-    used_ids = {v for el in root.iter() for k, v in el.attrib.items() if k == XML_ID}
-    # Ids of the toolkit's earlier tags are free again: the same run numbers them the same way.
-    used_ids -= {
-        s.get("xml:id") for _, _, spans in prepared.blocks for s in spans if _is_machine(s)
-    }
-    counter = 0
-    per_block: list[list[Span]] = [list(k) for k in kept]
     for item in sorted(new, key=lambda n: (n.block, n.start)):
         surface = texts[item.block][item.start : item.end]
+        k = key_of(item.block, item.start, item.end)
+        if k in rejected:
+            counts["rejected"] += 1
+            continue
         reason = _conflict(item, kept[item.block])
         if reason:
             if reason != "human":
                 result.warnings.append(
-                    f"{prepared.path}: block {item.block + 1}: {surface!r} not tagged: {reason}"
+                    f"{prepared.path}: block {_block_number(prepared, blocks, item.block)}: "
+                    f"{surface!r} not tagged: {reason}"
                 )
-                result.counts["dropped"] += 1
+                counts["dropped"] += 1
             continue
         ref = item.ref
         if not ref:
             cid = candidate_id(item.type, surface)
             candidates.setdefault(cid, Entry(cid, item.type, surface, reviewed=False))
             ref = "#" + cid
-        counter += 1
-        while f"n{counter}" in used_ids:
-            counter += 1
-        attrs = (("ref", ref), ("resp", "#" + item.resp), ("xml:id", f"n{counter}"))
-        per_block[item.block].append(
-            Span(item.block, item.start, item.end, NAME_OF[item.type], attrs)
+        desired.append((item, ref, k))
+        counts[NAME_OF[item.type]] += 1
+
+    # candidates a person's tag still points to stay listed (a retyped machine tag keeps its ref)
+    for b, block in enumerate(blocks):
+        for s in block.spans:
+            ref = s.attrs.get("ref", "")
+            if not s.machine and ref.startswith("#cand-") and s.tag in TYPE_OF_NAME:
+                cid = ref[1:]
+                surface = texts[b][s.start : s.end]
+                candidates.setdefault(cid, Entry(cid, TYPE_OF_NAME[s.tag], surface, reviewed=False))
+    machine = {
+        (b, s.start, s.end): s for b, block in enumerate(blocks) for s in block.spans if s.machine
+    }
+    proposals: list[dec.Proposal] = []
+    inserts: list[tuple[int, _New, str, str]] = []
+    changed = 0
+    for item, ref, k in desired:
+        tag = NAME_OF[item.type]
+        resp = "#" + item.resp
+        old = machine.pop((item.block, item.start, item.end), None)
+        if old is not None:
+            el = elements[old.index]
+            ident = old.attrs.get("xml:id")
+            if old.tag != tag:
+                patch.rename(el, _qname(prepared, old.index, tag))
+            if old.attrs.get("ref") != ref:
+                patch.set_attr(el, "ref", ref)
+            if old.attrs.get("resp") != resp:
+                patch.set_attr(el, "resp", resp)
+            if ident is None:
+                ident = _new_id(k, used_ids)
+                patch.set_attr(el, "xml:id", ident)
+            changed += (old.tag, old.attrs.get("ref"), old.attrs.get("resp")) != (tag, ref, resp)
+        else:
+            ident = _new_id(k, used_ids)
+            inserts.append((item.block, item, ref, ident))
+            changed += 1
+        surface = texts[item.block][item.start : item.end]
+        proposals.append(dec.Proposal(ident, tag, ref, resp, k, surface))
+    removed = {s.index for s in machine.values()}
+    for s in machine.values():
+        patch.unwrap(elements[s.index])
+        changed += 1
+    for b, item, ref, ident in inserts:
+        _insert(prepared, blocks[b], item, ref, ident, removed, patch)
+    counts["changed"] += changed
+    merged = {**{e.id: e for e in result.candidates}, **candidates}
+    result.candidates = sorted(merged.values(), key=lambda e: e.id)
+    counts["candidates"] += len(candidates)
+    _write_standoff(prepared, unit, candidates.values(), proposals, found, record, options, patch)
+    if changed:
+        _set_draft(prepared, unit, patch)
+    if found and not any(el.get(XML_ID) == editor for el in prepared.elements):
+        title_stmt = unit.find("tei:teiHeader/tei:fileDesc/tei:titleStmt", NS)
+        if title_stmt is not None:
+            resp = fragment(dec.editor_resp(editor), title_stmt)
+            patch.append_child(_el(prepared, title_stmt), resp)
+    return counts, found
+
+
+def _block_number(prepared: _Prepared, blocks: list[_Block], b: int) -> int:
+    return prepared.blocks.index(blocks[b]) + 1
+
+
+def _span(b: int, s: _Existing) -> Span:
+    return Span(b, s.start, s.end, s.tag, tuple(s.attrs.items()))
+
+
+def _new_id(k: str, used: set[str | None]) -> str:
+    ident = f"n-{k}"
+    n = 1
+    while ident in used:
+        n += 1
+        ident = f"n-{k}-{n}"
+    used.add(ident)
+    return ident
+
+
+def _el(prepared: _Prepared, node: etree._Element) -> ScannedElement:
+    """The scanner record of an lxml element."""
+    return prepared.scan.elements[prepared.positions[node]]
+
+
+def _qname(prepared: _Prepared, index: int, local: str) -> str:
+    prefix = prepared.elements[index].prefix
+    return f"{prefix}:{local}" if prefix else local
+
+
+def _insert(
+    prepared: _Prepared,
+    block: _Block,
+    item: _New,
+    ref: str,
+    ident: str,
+    removed: set[int],
+    patch: Patch,
+) -> None:
+    qname = _qname(prepared, block.bm.element, NAME_OF[item.type])
+    attrs = (("ref", ref), ("resp", "#" + item.resp), ("xml:id", ident))
+    bm, start, end = block.bm, item.start, item.end
+    open_at, open_cdata = insertion_point(bm, start, start, end, True, removed)
+    close_at, close_cdata = insertion_point(bm, end, start, end, False, removed)
+    opening = start_tag(qname, attrs)
+    closing = f"</{qname}>"
+    if open_cdata:
+        opening = "]]>" + opening + "<![CDATA["
+    if close_cdata:
+        closing = "]]>" + closing + "<![CDATA["
+    patch.insert(open_at, opening, order=1)
+    patch.insert(close_at, closing, order=0)
+
+
+def _write_standoff(
+    prepared: _Prepared,
+    unit: etree._Element,
+    candidates: Iterable[Entry],
+    proposals: list[dec.Proposal],
+    found: list[dec.Decision],
+    record: dec.Record,
+    options: Options,
+    patch: Patch,
+) -> None:
+    """Candidate lists, the proposals and the decisions in the unit's ``standOff``."""
+    stand_offs = unit.findall("tei:standOff", NS)
+    remove: list[etree._Element] = []
+    replace: list[tuple[etree._Element, etree._Element]] = []
+    add: list[etree._Element] = []
+
+    def sync(old: etree._Element | None, new: etree._Element | None) -> None:
+        if old is None and new is not None:
+            add.append(new)
+        elif old is not None and new is None:
+            remove.append(old)
+        elif old is not None and new is not None and not _same(old, new):
+            replace.append((old, new))
+
+    by_type: dict[str, list[Entry]] = {}
+    for entry in sorted(candidates, key=lambda e: e.id):
+        by_type.setdefault(entry.type, []).append(entry)
+    for kind in ("person", "place", "org"):
+        old = next(
+            (
+                lst
+                for so in stand_offs
+                for lst in so.findall(f"tei:{LIST_OF[kind]}[@type='candidates']", NS)
+                if lst.get("resp") == "#" + RESP_NER
+            ),
+            None,
         )
-        result.counts[NAME_OF[item.type]] += 1
-    for (el, text, _), spans in zip(prepared.blocks, per_block, strict=True):
-        write_block(el, text, spans)
-    _write_candidates(root, candidates.values())
-    result.candidates = sorted(candidates.values(), key=lambda e: e.id)
-    result.counts["candidates"] = len(candidates)
-    header_changed = _update_header(root, info, authority.path, authority_sha256)
-    if _content(root) == prepared.before and not header_changed:
-        return result
-    _add_change(root, now, info, result.counts)
-    result.data = serialize(prepared.tree)
-    return result
+        new = None
+        if kind in by_type:
+            new = E(
+                LIST_OF[kind],
+                E("head", "Unreviewed candidates proposed by the statistical model"),
+                type="candidates",
+                resp="#" + RESP_NER,
+            )
+            new.extend(entry_element(e) for e in by_type[kind])
+        sync(old, new)
+    groups = {
+        kind: next(
+            (g for so in stand_offs for g in so.findall(f"tei:spanGrp[@type='{kind}']", NS)), None
+        )
+        for kind in (dec.PROPOSALS, dec.DECISIONS)
+    }
+    sync(
+        groups[dec.PROPOSALS],
+        dec.group(dec.PROPOSALS, map(dec.proposal_element, proposals)) if proposals else None,
+    )
+    decisions_group = groups[dec.DECISIONS]
+    if options.reset and decisions_group is not None:
+        remove.append(decisions_group)
+        decisions_group = None
+    if found and decisions_group is not None:
+        for d in found:
+            patch.append_child(
+                _el(prepared, decisions_group),
+                fragment(dec.decision_element(d), decisions_group),
+            )
+    elif found:
+        add.append(dec.group(dec.DECISIONS, map(dec.decision_element, found)))
+    if not (remove or replace or add):
+        return
+    if not stand_offs:
+        text = unit.find("tei:text", NS)
+        patch.insert_after(_el(prepared, text), fragment(E("standOff", *add), text))
+        return
+    target = stand_offs[0]
+    children = [c for c in target if isinstance(c.tag, str)]
+    if all(c in remove for c in children) and not add and not replace and not found:
+        patch.remove(_el(prepared, target))
+        remove = [r for r in remove if r.getparent() is not target]
+    for el in remove:
+        patch.remove(_el(prepared, el))
+    for old, new in replace:
+        patch.replace_element(_el(prepared, old), fragment(new, old.getparent()))
+    for new in add:
+        patch.append_child(_el(prepared, target), fragment(new, target))
+
+
+def _set_draft(prepared: _Prepared, unit: etree._Element, patch: Patch) -> None:
+    """A reviewed document whose tags changed is a draft again (the reviewed marker)."""
+    revision = unit.find("tei:teiHeader/tei:revisionDesc", NS)
+    if revision is not None and revision.get("status") == "reviewed":
+        patch.set_attr(_el(prepared, revision), "status", "draft")
 
 
 def _resolve(
@@ -335,39 +750,17 @@ def _nests(a: Span, b: Span) -> bool:
     return (a.start <= b.start and b.end <= a.end) or (b.start <= a.start and a.end <= b.end)
 
 
-def _write_candidates(root: etree._Element, candidates: Iterable[Entry]) -> None:
-    for old in root.findall("tei:standOff", NS):
-        for lst in old.findall("*[@type='candidates']"):
-            if lst.get("resp") == "#" + RESP_NER:
-                old.remove(lst)
-        if not len(old):
-            root.remove(old)
-    by_type: dict[str, list[Entry]] = {}
-    for entry in sorted(candidates, key=lambda e: e.id):
-        by_type.setdefault(entry.type, []).append(entry)
-    if not by_type:
-        return
-    stand_off = root.find("tei:standOff", NS)
-    if stand_off is None:
-        stand_off = E("standOff")
-        root.append(stand_off)
-    for kind in ("person", "place", "org"):
-        if kind in by_type:
-            lst = E(
-                LIST_OF[kind],
-                E("head", "Unreviewed candidates proposed by the statistical model"),
-                type="candidates",
-                resp="#" + RESP_NER,
-            )
-            lst.extend(entry_element(e) for e in by_type[kind])
-            stand_off.append(lst)
-
-
-def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, sha: str) -> bool:
-    """Declare the tagging software; True when anything had to change."""
-    header = root.find("tei:teiHeader", NS)
+def _update_header(
+    prepared: _Prepared,
+    unit: etree._Element,
+    patch: Patch,
+    info: ModelInfo,
+    authority_path: str,
+    sha: str,
+) -> None:
+    """Declare the tagging software: ``respStmt`` s and ``appInfo`` entries, added or updated."""
+    header = unit.find("tei:teiHeader", NS)
     title_stmt = header.find("tei:fileDesc/tei:titleStmt", NS)
-    before = _signature(header)
     statements = {
         RESP_NER: (
             "named-entity recognition (statistical model)",
@@ -382,36 +775,42 @@ def _update_header(root: etree._Element, info: ModelInfo, authority_path: str, s
             f"toolkit {__version__} short-name rule",
         ),
     }
-    for ident, (resp, name) in statements.items():
-        old = next(
-            (r for r in title_stmt.iterfind("tei:respStmt", NS) if r.get(XML_ID) == ident), None
+    if title_stmt is not None:
+        for ident, (resp, name) in statements.items():
+            old = next(
+                (r for r in title_stmt.iterfind("tei:respStmt", NS) if r.get(XML_ID) == ident),
+                None,
+            )
+            new = E("respStmt", E("resp", resp), E("name", name, type="software"), xml_id=ident)
+            if old is None:
+                patch.append_child(_el(prepared, title_stmt), fragment(new, title_stmt))
+            elif not _same(old, new):
+                patch.replace_element(_el(prepared, old), fragment(new, title_stmt))
+    apps = [
+        E("application", E("label", label), ident=ident, version=version)
+        for ident, version, label in (
+            ("spaCy", info.spacy_version, "spaCy natural language processing library"),
+            (info.name, info.version, f"spaCy pipeline {info.package}"),
         )
-        new = E("respStmt", E("resp", resp), E("name", name, type="software"), xml_id=ident)
-        if old is not None:
-            if not _same(old, new):
-                old.getparent().replace(old, new)
-        else:
-            title_stmt.append(new)
+    ]
     app_info = header.find("tei:encodingDesc/tei:appInfo", NS)
     if app_info is None:
         encoding_desc = header.find("tei:encodingDesc", NS)
-        if encoding_desc is None:
-            encoding_desc = E("encodingDesc")
-            header.find("tei:fileDesc", NS).addnext(encoding_desc)
-        app_info = E("appInfo")
-        encoding_desc.insert(0, app_info)
-    for ident, version, label in (
-        ("spaCy", info.spacy_version, "spaCy natural language processing library"),
-        (info.name, info.version, f"spaCy pipeline {info.package}"),
-    ):
-        old = app_info.find(f"tei:application[@ident='{ident}']", NS)
-        new = E("application", E("label", label), ident=ident, version=version)
-        if old is not None:
-            if not _same(old, new):
-                old.getparent().replace(old, new)
-        else:
-            app_info.append(new)
-    return _signature(header) != before
+        if encoding_desc is not None:
+            patch.append_child(
+                _el(prepared, encoding_desc), fragment(E("appInfo", *apps), encoding_desc)
+            )
+            return
+        file_desc = header.find("tei:fileDesc", NS)
+        new = E("encodingDesc", E("appInfo", *apps))
+        patch.insert_after(_el(prepared, file_desc), fragment(new, header))
+        return
+    for new in apps:
+        old = app_info.find(f"tei:application[@ident='{new.get('ident')}']", NS)
+        if old is None:
+            patch.append_child(_el(prepared, app_info), fragment(new, app_info))
+        elif not _same(old, new):
+            patch.replace_element(_el(prepared, old), fragment(new, app_info))
 
 
 def _signature(el: etree._Element) -> list[tuple[object, ...]]:
@@ -426,12 +825,16 @@ def _same(a: etree._Element, b: etree._Element) -> bool:
     return _signature(a)[1:] == _signature(b)[1:] and a.tag == b.tag and a.attrib == b.attrib
 
 
-def _add_change(root: etree._Element, now: str, info: ModelInfo, counts: Counter[str]) -> None:
-    header = root.find("tei:teiHeader", NS)
-    revision = header.find("tei:revisionDesc", NS)
-    if revision is None:
-        revision = E("revisionDesc")
-        header.append(revision)
+def _add_change(
+    prepared: _Prepared,
+    unit: etree._Element,
+    patch: Patch,
+    now: str,
+    info: ModelInfo,
+    counts: Counter[str],
+    decisions: Sequence[dec.Decision],
+) -> None:
+    header = unit.find("tei:teiHeader", NS)
     names = sum(counts[t] for t in ("persName", "placeName", "orgName"))
     text = (
         f"Tagged {names} names (persName {counts['persName']}, placeName {counts['placeName']}, "
@@ -441,11 +844,24 @@ def _add_change(root: etree._Element, now: str, info: ModelInfo, counts: Counter
             if counts["dropped"]
             else ""
         )
+        + (f"; {counts['rejected']} not made again (rejected)" if counts["rejected"] else "")
         + f") with spaCy {info.spacy_version} ({info.name} {info.version}) and the authority file."
     )
-    revision.append(
-        E("change", text, when=now, who=f"#toolkit #{RESP_NER} #{RESP_AUTHORITY} #{RESP_COREF}")
+    if decisions:
+        kinds = Counter(d.kind for d in decisions)
+        text += (
+            " Recorded editorial decisions: "
+            + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+            + "."
+        )
+    change = E(
+        "change", text, when=now, who=f"#toolkit #{RESP_NER} #{RESP_AUTHORITY} #{RESP_COREF}"
     )
+    revision = header.find("tei:revisionDesc", NS)
+    if revision is None:
+        patch.append_child(_el(prepared, header), fragment(E("revisionDesc", change), header))
+    else:
+        patch.append_child(_el(prepared, revision), fragment(change, revision))
 
 
 def file_sha256(data: bytes) -> str:

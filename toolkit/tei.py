@@ -79,9 +79,12 @@ STRUCTURAL = frozenset(
         "listOrg",
         "org",
         "note",
+        "spanGrp",
     ]
 )
 _COMMENT = "!--"
+# An element of another namespace (MathML, SVG, egXML) inside a block: an atom holding its XML.
+FOREIGN = "!foreign"
 
 
 def parser() -> etree.XMLParser:
@@ -179,19 +182,44 @@ def _attr_name(name: str) -> str:
     return name
 
 
-def _attr_key(name: str) -> str:
+def attr_key(name: str) -> str:
+    """lxml's attribute name as the model writes it (``xml:id`` for the XML namespace)."""
     if name.startswith(f"{{{XML_NS}}}"):
         return "xml:" + name.split("}", 1)[1]
     return name
 
 
-def _append_text(el: etree._Element, text: str) -> None:
+_attr_key = attr_key
+
+
+def _append_text(el: etree._Element, text: str, last: etree._Element | None = None) -> None:
+    """Append text after ``el``'s last child (``last``, when the caller tracks it: ``len(el)`` is
+    linear in lxml, so a loop must not ask for it)."""
     if not text:
         return
-    if len(el):
-        el[-1].tail = (el[-1].tail or "") + text
+    if last is None and len(el):
+        last = el[-1]
+    if last is not None:
+        last.tail = (last.tail or "") + text
     else:
         el.text = (el.text or "") + text
+
+
+def fragment(el: etree._Element, parent: etree._Element) -> str:
+    """``el`` serialized for insertion under ``parent`` of an existing file (indented from
+    column 0; the TEI namespace declaration dropped where ``parent`` has it as default)."""
+    _indent(el, 0)
+    xml = etree.tostring(el, encoding="unicode")
+    if parent.prefix is None and parent.nsmap.get(None) == TEI_NS:
+        xml = xml.replace(f' xmlns="{TEI_NS}"', "", 1)
+    return xml
+
+
+def documents(root: etree._Element) -> list[etree._Element]:
+    """The TEI documents of a file: the root, or each ``TEI`` inside a ``teiCorpus``."""
+    if root.tag == T + "teiCorpus":
+        return list(root.iter(T + "TEI"))
+    return [root]
 
 
 # --- blocks and spans -------------------------------------------------------------------------
@@ -227,34 +255,51 @@ def write_block(el: etree._Element, text: str, spans: Sequence[Span]) -> None:
     for child in list(el):
         el.remove(child)
     el.text = None
-    stack: list[tuple[etree._Element, Span | None]] = [(el, None)]
+    # (element, its span, its last child so far): text goes after the last child
+    stack: list[list] = [[el, None, None]]
     pos = 0
+
+    def close() -> None:
+        nonlocal pos
+        node, open_span, last = stack.pop()
+        _add(node, last, text[pos : open_span.end])
+        pos = open_span.end
+
     for span in canonical(spans):
-        while stack[-1][1] is not None and not _contains(stack[-1][1], span):  # type: ignore[arg-type]
-            node, open_span = stack.pop()
-            assert open_span is not None
-            _append_text(node, text[pos : open_span.end])
-            pos = open_span.end
+        while stack[-1][1] is not None and not _contains(stack[-1][1], span):
+            close()
         if span.start < pos:
             raise ValueError(f"span {span} crosses an element boundary")
-        _append_text(stack[-1][0], text[pos : span.start])
+        top = stack[-1]
+        _add(top[0], top[2], text[pos : span.start])
         pos = span.start
         if span.tag == _COMMENT:
             child: etree._Element = etree.Comment(span.get("text") or "")
+            top[0].append(child)
+        elif span.tag == FOREIGN:
+            child = etree.fromstring(span.get("xml") or "", parser())
+            child.tail = None
+            top[0].append(child)
         else:
-            child = etree.SubElement(stack[-1][0], T + span.tag)
+            child = etree.SubElement(top[0], T + span.tag)
             for key, value in span.attrs:
                 child.set(_attr_name(key), value)
-        if span.tag == _COMMENT:
-            stack[-1][0].append(child)
+        top[2] = child
         if span.start != span.end:
-            stack.append((child, span))
+            stack.append([child, span, None])
     while len(stack) > 1:
-        node, open_span = stack.pop()
-        assert open_span is not None
-        _append_text(node, text[pos : open_span.end])
-        pos = open_span.end
-    _append_text(el, text[pos:])
+        close()
+    _add(el, stack[0][2], text[pos:])
+
+
+def _add(el: etree._Element, last: etree._Element | None, text: str) -> None:
+    """Text after ``last`` (``el``'s last child), or as ``el.text`` when it has none."""
+    if not text:
+        return
+    if last is not None:
+        last.tail = (last.tail or "") + text
+    else:
+        el.text = (el.text or "") + text
 
 
 def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
@@ -277,12 +322,9 @@ def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
                 record[2] = length
             elif isinstance(child, etree._Comment):
                 found.append([block, length, length, _COMMENT, (("text", child.text or ""),)])
-            elif isinstance(child.tag, str):
-                raise TEIError(
-                    "E204",
-                    f"element {child.tag} outside the TEI namespace inside a text block "
-                    f"(line {child.sourceline}); the toolkit keeps body markup in TEI only",
-                )
+            elif isinstance(child.tag, str):  # another namespace: kept whole, never tagged
+                xml = etree.tostring(child, encoding="unicode", with_tail=False)
+                found.append([block, length, length, FOREIGN, (("xml", xml),)])
             if child.tail:
                 parts.append(child.tail)
                 length += len(child.tail)
@@ -292,12 +334,20 @@ def read_block(el: etree._Element, block: int = 0) -> tuple[str, list[Span]]:
 
 
 def iter_blocks(body: etree._Element) -> Iterator[etree._Element]:
-    """The top-level text containers of a body, in document order, at any depth."""
-    for el in body.iter(etree.Element):
-        if etree.QName(el).localname in BLOCK_TAGS and not any(
-            etree.QName(a).localname in BLOCK_TAGS for a in el.iterancestors(etree.Element)
-        ):
-            yield el
+    """The top-level text containers of a body, in document order, at any depth (TEI elements
+    only; nothing inside a block or inside an element of another namespace)."""
+    stack = [iter(body)]
+    while stack:
+        for el in stack[-1]:
+            if not isinstance(el.tag, str) or not el.tag.startswith(T):
+                continue
+            if el.tag[len(T) :] in BLOCK_TAGS:
+                yield el
+            else:
+                stack.append(iter(el))
+            break
+        else:
+            stack.pop()
 
 
 # --- Document -> TEI ----------------------------------------------------------------------------

@@ -1007,7 +1007,12 @@ def _body_blocks(body: list[Unit], draft: _Draft, blank_mode: bool, p: Profile) 
         if i == 0 and p.first_as_title:
             if len(joined) > 1 and _looks_like_title(text):
                 kind = "head"
-        elif i == 0 and head_like and _fold(text).startswith(_fold(head_like)[:60]):
+        elif (
+            i == 0
+            and len(joined) > 1  # a body of a heading alone is not valid TEI: keep it a p
+            and head_like
+            and _fold(text).startswith(_fold(head_like)[:60])
+        ):
             kind = "head"
         elif (
             i == len(joined) - 1 and len(joined) > 2 and _is_signature(text, p.signature_min_words)

@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_tag.py
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_profiles.py
 	$(BIN)/python bench/bench_editor.py
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_scale.py

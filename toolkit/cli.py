@@ -166,13 +166,13 @@ def convert(
     Examples:
       toolkit convert corpus/sources/*.txt -o corpus/tei
       toolkit convert --explain corpus/sources/*.txt
-      toolkit convert notes.txt --profile my-archive.toml -o corpus/tei
+      toolkit profiles
     """
     from .engine import Converted, ConvertSettings, convert_document, plan_outputs
-    from .profiles import corpus_furniture, load_profile, load_profiles
+    from .profiles import load_profile, load_profiles
     from .provenance import timestamp
     from .sources import explain as explain_source
-    from .sources import read_source
+    from .sources import furniture_of, read_source
 
     try:
         folder = corpus or (outdir.parent if (outdir.parent / "profiles").is_dir() else None)
@@ -203,13 +203,7 @@ def convert(
         return
     shared = None
     if furniture and len(sources) >= 3:
-        texts = []
-        for source in sources:
-            try:
-                texts.append(read_source(source).decode("utf-8", "replace"))
-            except ToolkitError:
-                continue  # reported below, when the source is converted
-        shared = corpus_furniture(texts)
+        shared = furniture_of(sources)  # unreadable sources are reported when converted
     settings = ConvertSettings(
         now=_timestamp(timestamp),
         format=fmt,

@@ -103,6 +103,7 @@ class Profile:
     lines: tuple[LinePattern, ...] = ()
     furniture_lines: frozenset[str] = frozenset()
     furniture_patterns: tuple[re.Pattern[str], ...] = ()
+    furniture_inline: re.Pattern[str] | None = None  # debris inside lines, e.g. "[edit]"
     front: tuple[str, ...] = ()
     publisher: str | None = None
     split_inline_labels: bool = False
@@ -237,6 +238,11 @@ def _build(data: dict[str, Any], source: str, origin: str) -> Profile:
         labels=labels,
         lines=tuple(lines),
         furniture_lines=frozenset(str(x) for x in furniture.get("lines", [])),
+        furniture_inline=(
+            _regex("|".join(f"(?:{x})" for x in furniture["inline"]), "furniture.inline", source)
+            if furniture.get("inline")
+            else None
+        ),
         furniture_patterns=tuple(
             _regex(p, "furniture pattern", source) for p in furniture.get("patterns", [])
         ),

@@ -1,11 +1,12 @@
 """Source text -> :class:`~toolkit.model.Document`, driven by a capture profile.
 
-A capture profile (:mod:`toolkit.profiles`, TOML files under ``toolkit/data/profiles``) says how a
-layout is recognized and read: labels and headings that start header fields, line patterns,
-page furniture, the expected front lines, where the body starts and ends. One reader
-(:func:`read_units`) runs every profile. Generic finders then work in any layout: the document
-date (never an upload date), translator phrases, archival references wherever they stand
-(:func:`toolkit.citations.find_citation`), URLs. Every decision is written into the header
+A capture profile (:mod:`toolkit.profiles`, TOML files under ``toolkit/data/profiles``) says
+how a layout is recognized and read: labels and headings that start header fields, line
+patterns, page furniture, the expected front lines, where the body starts and ends. One reader
+runs every profile (:func:`explain` shows where it put each line). Generic finders then work
+in any layout: the document date (never an upload date), translator phrases, archival
+references wherever they stand (:func:`toolkit.citations.find_citation`), URLs, record ids.
+Every decision is written into the header
 (``editorialDecl``), so a reader of the TEI knows what was changed and where; every word of the
 source reaches the TEI (body, header, or a furniture list in ``editorialDecl``).
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
@@ -48,6 +49,8 @@ from .profiles import (
     LinePattern,
     Profile,
     choose,
+    corpus_furniture,
+    load_profile,
     load_profiles,
     packaged_profiles,
 )
@@ -77,25 +80,6 @@ LANGUAGE_CODES = {
     "spanish": "es",
     "ukrainian": "uk",
     "vietnamese": "vi",
-}
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
 }
 _MONTHS = {
     m: i + 1
@@ -244,6 +228,22 @@ def read_source(path: str | Path, root: str | Path | None = None) -> bytes:
         raise SourceError("E101", fs_error(exc, p, "read the file").message, str(p)) from None
 
 
+def furniture_of(paths: Iterable[str | Path]) -> Furniture:
+    """Corpus furniture (:func:`toolkit.profiles.corpus_furniture`) of the source files given.
+
+    A file that cannot be read or decoded is skipped here (its conversion reports it).
+    """
+
+    def texts() -> Iterator[str]:
+        for path in paths:
+            try:
+                yield decode(read_source(path), str(path)).text
+            except SourceError:
+                continue
+
+    return corpus_furniture(texts())
+
+
 def select_profile(
     text: str,
     format: str = "auto",
@@ -252,8 +252,15 @@ def select_profile(
     profiles: Mapping[str, Profile] | None = None,
     name: str = "",
 ) -> Choice:
-    """The profile to read ``text`` with: the one given, the one named, or the best scoring."""
+    """The profile to read ``text`` with: the one given, the one named, or the best scoring.
+
+    ``format`` is ``auto``, a profile name, or the path of a profile file ending in ``.toml``
+    (so a caller that passes only a format string, like the batch engine, can use a user's
+    profile).
+    """
     known = dict(profiles) if profiles is not None else load_profiles()
+    if profile is None and format.endswith(".toml") and format not in known:
+        profile = load_profile(format)
     if profile is not None:
         return Choice(profile, ((profile.name, profile.score(text)),))
     if format == "auto":
@@ -284,12 +291,13 @@ def convert(
 ) -> Document:
     """Convert a source's bytes into a Document; ``now`` is the conversion time (ISO).
 
-    ``format`` is ``auto`` (score every profile, take the best, fall back to ``plain``) or a
-    profile name; ``profile`` forces a profile object (``--profile FILE``); ``profiles`` replaces
-    the packaged set (e.g. :func:`toolkit.profiles.load_profiles` of a corpus); ``furniture``
-    holds corpus-level furniture lines (:func:`toolkit.profiles.corpus_furniture`), removed from
-    the body and listed in ``editorialDecl``. What the reader could not do is appended to
-    ``warnings`` and noted in the header; the conversion itself goes on.
+    ``format`` is ``auto`` (score every profile, take the best, fall back to ``plain``), a
+    profile name or a profile file (``*.toml``); ``profile`` forces a profile object;
+    ``profiles`` replaces the packaged set (e.g. :func:`toolkit.profiles.load_profiles` of a
+    corpus); ``furniture`` holds corpus-level furniture lines
+    (:func:`toolkit.profiles.corpus_furniture`), removed from the body and listed in
+    ``editorialDecl``. What the reader could not do is appended to ``warnings`` and noted in
+    the header; the conversion itself goes on.
     """
     decoded = decode(data, name, encoding)
     choice = select_profile(decoded.text, format, profile=profile, profiles=profiles, name=name)
@@ -381,9 +389,18 @@ def _split_inline(text: str, p: Profile) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-def _units(text: str, p: Profile, structural) -> tuple[list[Unit], bool]:  # type: ignore[no-untyped-def]
+def _inline(m: re.Match[str], removed: dict[str, int]) -> str:
+    removed[m.group(0)] = removed.get(m.group(0), 0) + 1
+    return ""
+
+
+def _units(  # type: ignore[no-untyped-def]
+    text: str, p: Profile, structural, removed: dict[str, int]
+) -> tuple[list[Unit], bool]:
     """Blank-line paragraphs (structural lines split out) or, without blank lines, lines."""
     raw = text.split("\n")
+    if p.furniture_inline is not None:
+        raw = [p.furniture_inline.sub(lambda m: _inline(m, removed), ln) for ln in raw]
     stripped = [ln.strip() for ln in raw]
     last = max((i for i, ln in enumerate(stripped) if ln), default=0)
     gaps = sum(1 for i in range(1, last) if not stripped[i] and stripped[i - 1])
@@ -440,7 +457,14 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
             or any(r.match(line) for r in p.end_before)
         )
 
-    units, blank_mode = _units(text, p, structural)
+    inline: dict[str, int] = {}
+    units, blank_mode = _units(text, p, structural, inline)
+    if inline:
+        draft.decisions.append(
+            "Page debris inside lines removed: "
+            + "; ".join(f"{k!r} ({n} time(s))" for k, n in sorted(inline.items()))
+            + "."
+        )
     draft.units = units
     explicit_start = bool(p.start_after or p.start_after_label)
     region = "front"
@@ -475,10 +499,6 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 unit.role = "furniture (body starts after)"
                 region = "body"
             continue
-        if line in corpus:
-            unit.role = "corpus furniture"
-            draft.corpus_lines[line] = corpus[line]
-            continue
         if region == "front" and any(r.fullmatch(line) for r in p.start_after):
             furnish(unit, "furniture (body starts after)")
             close()
@@ -498,9 +518,12 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 section = (i, [])
                 if value and p.start_after_label == label.text and p.contents_item:
                     item = p.contents_item.match(value)
-                    if item:  # a flattened capture: the item, then the body on the same line
+                    rest = value
+                    while item and item.end() > 0:  # flattened: the items, then the body
                         section[1].append(Unit(unit.first, unit.first, [item.group(0).strip()]))
-                        rest = value[item.end() :].strip()
+                        rest = rest[item.end() :].strip()
+                        item = p.contents_item.match(rest)
+                    if rest != value:
                         if rest:
                             close()
                             region = "body"
@@ -519,9 +542,12 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
             label = p.labels[i]
             if p.start_after_label == label.text and region == "front":
                 item = p.contents_item.match(line) if p.contents_item else None
-                if item and item.group(0).strip():
+                rest = line
+                while item and item.group(0).strip():
                     items.append(Unit(unit.first, unit.first, [item.group(0).strip()]))
-                    rest = line[item.end() :].strip()
+                    rest = rest[item.end() :].strip()
+                    item = p.contents_item.match(rest) if p.contents_item else None
+                if rest != line:
                     unit.role = f"{label.text} -> {label.field}"
                     if not rest:
                         continue
@@ -542,6 +568,11 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
                 if label.max_units and len(items) >= label.max_units:
                     close()
                 continue
+        if line in corpus and not (len(line) <= 60 and _parse_date(line)):
+            # labels, patterns and sections of the profile come first; a date is never furniture
+            unit.role = "corpus furniture"
+            draft.corpus_lines[line] = corpus[line]
+            continue
         if region == "front":
             slot = _front_slot(unit, slots, p, draft)
             if slot is not None:
@@ -571,7 +602,7 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
             "everything as text",
             name,
         )
-    if ended and p.trailing and len(body) > 1:
+    if ended and p.trailing and len(body) > 1 and _is_summary(body[-1].text):
         last = body.pop()
         last.role = f"body end -> {p.trailing}"
         _apply(draft, p.trailing, [last.text], "after the body")
@@ -580,6 +611,11 @@ def _read(text: str, name: str, choice: Choice, furniture: Furniture | None) -> 
     _body_blocks(body, draft, blank_mode, p)
     _brackets(draft)
     return draft
+
+
+def _is_summary(text: str) -> bool:
+    """A trailing summary is a sentence of six or more words (a signature is not)."""
+    return len(text.split()) >= 6 and bool(_ENDS_SENTENCE.search(text))
 
 
 def _front_slot(unit: Unit, slots: list[str], p: Profile, draft: _Draft) -> str | None:
@@ -718,7 +754,7 @@ def _apply(draft: _Draft, fld: str, values: list[str], label: str) -> None:
     elif fld == "contents":
         h["contents"] = tuple([*h.get("contents", ()), *values])  # type: ignore[misc]
     elif fld == "keywords":
-        terms = [t.strip() for v in values for t in re.split(r"\s*[;\n]\s*", v) if t.strip()]
+        terms = [t.strip() for v in values for t in re.split(r"\s*[;|\n]\s*", v) if t.strip()]
         h["keywords"] = tuple(dict.fromkeys([*h.get("keywords", ()), *terms]))  # type: ignore[misc]
     else:  # note, and fields a profile routes to a note
         draft.notes.append((label, text))
@@ -742,6 +778,16 @@ def _read_source_section(values: list[str], draft: _Draft, label: str) -> None:
     """A ``Source`` section or note: the reference, a published reprint, the translator."""
     h = draft.header
     whole = " ".join(values).strip()
+    if (
+        len(values) == 1
+        and len(whole.split()) <= 6
+        and not re.search(r"\d", whole)
+        and not _TRANSLATOR.search(whole)
+        and (find_citation(whole) is None or not find_citation(whole).repository)  # type: ignore[union-attr]
+    ):
+        # "Source: Harbor Evening News" on a news page names the publisher, not an archive
+        _apply(draft, "publisher", [whole], label)
+        return
     if "citation" not in h:
         h["citation"] = whole
     else:
@@ -1028,6 +1074,8 @@ def _classify(inner: str) -> tuple[str, str]:
     folded = inner.strip().casefold()
     if folded in ("sic", "sic!"):
         return "sic", ""
+    if re.fullmatch(r"\d{1,3}|[a-z]|\d{1,3}[a-z]?", folded):
+        return "keep", ""  # a footnote reference mark ([1], [a]): left as it stands
     if folded in _GAP:
         return "gap", _GAP[folded]
     if _ED_NOTE_END.search(inner):
@@ -1040,7 +1088,7 @@ def _classify(inner: str) -> tuple[str, str]:
 
 def _brackets(draft: _Draft) -> None:
     """Editorial brackets -> supplied, editorial note, sic or gap; bracket characters dropped."""
-    counts = {"supplied": 0, "note": 0, "sic": 0, "gap": 0}
+    counts = {"supplied": 0, "note": 0, "sic": 0, "gap": 0, "keep": 0}
     reasons: dict[str, int] = {}
     grouped: list[list[Span]] = [[] for _ in draft.blocks]
     for span in draft.spans:
@@ -1056,6 +1104,9 @@ def _brackets(draft: _Draft) -> None:
         out_len = 0
         for m in _BRACKET.finditer(text):
             kind, reason = _classify(m.group(1))
+            if kind == "keep":
+                counts["keep"] += 1
+                continue
             before = text[pos : m.start()]
             if kind == "sic":
                 word = re.search(r"(\S+)(\s*)$", before)
@@ -1121,6 +1172,10 @@ def _brackets(draft: _Draft) -> None:
         said.append(
             f"{counts['gap']} as gap with the reason ({why}; from [...], [illegible], [unclear])"
         )
+    if counts["keep"]:
+        draft.decisions.append(
+            f"{counts['keep']} footnote reference mark(s) such as [1] are kept as they stand."
+        )
     if said:
         dropped = "The bracket characters [ ] themselves are not kept in the text"
         if counts["sic"] or counts["gap"]:
@@ -1144,6 +1199,8 @@ def find_damage(text: str) -> tuple[Damage, ...]:
         if "?" not in line and "\ufffd" not in line:
             continue
         for m in _DAMAGE.finditer(line):
+            if "://" in m.group(0) or m.group(0).startswith("www."):
+                continue  # a URL's query string, not lost characters
             found.append(Damage(number, m.start() + 1, m.group(0)))
     return tuple(found)
 

@@ -272,3 +272,21 @@ def test_rejected_strings_are_dropped_by_the_matcher():
     )
     [(found, _)] = list(find_mentions(nlp, [("Top Secret. Stalin", None)]))
     assert found == []
+
+
+def test_confirm_marks_documents_reviewed_and_is_undoable(corpus):
+    from toolkit.reviewed import is_reviewed
+    from toolkit.tei import parse_bytes
+
+    path = corpus / "tei" / "a.xml"
+    before = path.read_bytes()
+    result = CliRunner().invoke(
+        main,
+        ["review", "confirm", str(path), "--corpus", str(corpus), "--editor", "jdoe"],
+        env={"SOURCE_DATE_EPOCH": "1700000000"},
+    )
+    assert result.exit_code == 0, result.output
+    assert is_reviewed(parse_bytes(path.read_bytes()).getroot())
+    assert b'who="#jdoe"' in path.read_bytes()
+    undo(corpus)
+    assert path.read_bytes() == before

@@ -616,6 +616,23 @@ def review_undo(corpus: Path) -> None:
     click.echo(f"{decision.summary}: {len(decision.files)} file(s) restored")
 
 
+@review.command("confirm")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_confirm(files: tuple[Path, ...], corpus: Path, editor: str | None) -> None:
+    """Mark TEI documents (files or folders) reviewed by the editor: revisionDesc/@status.
+
+    \b
+    Example:
+      toolkit review confirm corpus/tei/letter.xml --editor jdoe
+    """
+    from .files import expand
+    from .review import confirm
+
+    _decide(confirm, corpus, list(expand(files)), editor=_editor(corpus, editor))
+
+
 @review.command("page")
 @CORPUS_OPTION
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))

@@ -415,9 +415,9 @@ def _split(
                     if norm.role and len(surface) - norm.offset >= 2:
                         start += norm.offset
                         votes["person"] += 2
-                    elif before_title.search(text, 0, start):
+                    elif before_title.search(text, max(0, start - _WINDOW), start):
                         votes["person"] += 2
-                lead = _INITIALS_BEFORE.search(text, 0, start)
+                lead = _INITIALS_BEFORE.search(text, max(0, start - _WINDOW), start)
                 if lead and (m.type == "person" or votes["person"]):
                     start = lead.start()
                     norm = normalize(text[start:end], titles)
@@ -444,6 +444,9 @@ def _alias_votes(texts: Sequence[str], items: list[_Item]) -> None:
                 second.votes["person"] += 2
 
 
+# How far back a rule looks for a title, initials or a preposition: a bounded window keeps the
+# rules linear in the length of a block (a paragraph can hold a million characters).
+_WINDOW = 60
 _INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?){1,3}(?=\s?$)")
 
 
@@ -564,7 +567,7 @@ def _gazetteer_places(
     found = []
     for b, text in enumerate(texts):
         for m in _CAPITALIZED.finditer(text):
-            if not _LOCATIVE.search(text, 0, m.start()):
+            if not _LOCATIVE.search(text, max(0, m.start() - _WINDOW), m.start()):
                 continue
             words = m.group(0).split()
             for n in range(len(words), 0, -1):  # the longest known prefix

@@ -550,6 +550,36 @@ def undo(corpus: Path) -> Decision:
     return Decision(f"undid: {record['summary']}", tuple(f["path"] for f in record["files"]), 0)
 
 
+def confirm(corpus: Path, files: list[Path], *, editor: str, now: str) -> Decision:
+    """Mark documents reviewed (``revisionDesc/@status="reviewed"`` and a change by the editor,
+    :func:`toolkit.reviewed.mark_reviewed`: minimal byte edits); undoable like the others."""
+    from .reviewed import mark_reviewed
+
+    check_editor(editor)
+    writes: dict[Path, tuple[bytes, bytes]] = {}
+    for path in files:
+        try:
+            before = path.read_bytes()
+        except OSError as exc:
+            raise ReviewError("E205", f"cannot read the file ({exc.strerror})", str(path)) from None
+        after = mark_reviewed(before, editor, now, str(path))
+        if after != before:
+            writes[path] = (before, after)
+    summary = f"confirmed {len(files)} document(s) as reviewed"
+    if writes:
+        _journal(corpus, summary, editor, now, writes)
+        for path, (_, after) in writes.items():
+            atomic_write(path, after)
+    return Decision(summary, tuple(_rel(p, corpus) for p in writes), 0)
+
+
+def _rel(path: Path, corpus: Path) -> str:
+    try:
+        return path.resolve().relative_to(corpus.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 # --- helpers -------------------------------------
 
 
@@ -722,7 +752,7 @@ def _journal(
         "when": now,
         "files": [
             {
-                "path": p.relative_to(corpus).as_posix(),
+                "path": _rel(p, corpus),
                 "before": base64.b64encode(zlib.compress(before, 9)).decode(),
                 "after": hashlib.sha256(after).hexdigest(),
             }

@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
-from .errors import ToolkitError
+from .errors import EXIT_CANNOT_RUN, EXIT_FOUND_ERRORS, EXIT_OK, ToolkitError, codes_table
 from .files import atomic_write
 
 AUTHORITY = click.option(
@@ -57,18 +58,49 @@ def _fail(error: ToolkitError | str) -> None:
     click.echo(f"error: {error}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ToolkitGroup(click.Group):
+    """The command group: a library error no command caught (an unwritable output folder, a
+    full disk, a symlink out of the corpus) ends the run with its one-line coded message and
+    exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as exc:
+            _cannot_run(exc)
+
+
+_HELP = """Turn archival plain-text captures into provenance-complete TEI P5.
+
+\b
+toolkit convert corpus/sources/*.txt -o corpus/tei
+toolkit tag corpus/tei
+toolkit validate corpus/tei
+toolkit index corpus/tei -o corpus/index
+toolkit build corpus
+toolkit review corpus
+toolkit serve corpus
+toolkit prov corpus -o corpus-prov.json
+toolkit package corpus -o corpus-bag
+
+\b
+Exit status: 0 success; 1 the command ran and found errors (a bad file in a
+batch, validation errors); 2 the command could not run (usage error, unreadable
+schema, unwritable output, full disk).
+
+\b
+Error codes (each message says what happened, where, and how to fix it):
+"""
+
+
+@click.group(
+    cls=ToolkitGroup,
+    help=_HELP + codes_table(),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="toolkit")
 def main() -> None:
-    """Turn archival plain-text captures into provenance-complete TEI P5.
-
-    \b
-    toolkit convert corpus/sources/*.txt -o corpus/tei
-    toolkit tag corpus/tei
-    toolkit validate corpus/tei
-    toolkit index corpus/tei -o corpus/index
-    toolkit build corpus
-    """
+    pass
 
 
 @main.command()
@@ -328,33 +360,280 @@ def tag(
 
 
 @main.command()
-@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("gold", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @MODEL
 @AUTHORITY
-def evaluate(gold: Path, model: str | None, authority: Path) -> None:
-    """Score the raw model and the toolkit's pipeline on IOB gold data (P, R, F1 per type).
+def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None:
+    """Score the raw model and the toolkit on gold data: P, R, F1 per type, and linking.
+
+    GOLD is an IOB file (token TAG lines) or reviewed TEI files / folders of them (every
+    persName, placeName, orgName a gold mention, @key its entity); see toolkit/evaluation.py.
 
     \b
     Example:
-      toolkit evaluate ../shared/eval/ehri-ner-en/ehri_en.txt
+      toolkit evaluate gold/ --authority corpus/authority.xml
     """
+    import tempfile
+
     from .entities import raw_entities, toolkit_entities
     from .evaluation import evaluate as run_evaluation
-    from .evaluation import read_iob, report
+    from .evaluation import (
+        linking,
+        raw_gold,
+        read_gold_paths,
+        read_iob,
+        report,
+        report_tei,
+        score_documents,
+        tag_gold,
+    )
+    from .files import expand
 
     _, auth = _authority(authority)
     raw_nlp, info = _pipeline(model, None)
     tk_nlp, _ = _pipeline(model, auth)
-    sentences = read_iob(gold.read_text(encoding="utf-8"))
-    results = run_evaluation(
-        sentences,
-        {
-            "raw": lambda texts: raw_entities(raw_nlp, texts),
-            "toolkit": lambda texts: toolkit_entities(tk_nlp, texts),
-        },
+    if len(gold) == 1 and gold[0].is_file() and gold[0].suffix != ".xml":
+        sentences = read_iob(gold[0].read_text(encoding="utf-8"))
+        results = run_evaluation(
+            sentences,
+            {
+                "raw": lambda texts: raw_entities(raw_nlp, texts),
+                "toolkit": lambda texts: toolkit_entities(tk_nlp, texts, auth),
+            },
+        )
+        click.echo(f"{gold[0]}: {len(sentences)} sentences; model {info.name} {info.version}")
+        click.echo(report(results))
+        return
+    try:
+        docs = read_gold_paths(expand(gold))
+        raw = raw_gold(docs, raw_nlp)
+        with tempfile.TemporaryDirectory() as tmp:
+            tagged = tag_gold(docs, tk_nlp, info, auth, Path(tmp))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    mentions = sum(len(d.mentions) for d in docs)
+    click.echo(
+        f"{len(docs)} gold document(s), {mentions} mentions; model {info.name} {info.version}"
     )
-    click.echo(f"{gold}: {len(sentences)} sentences; model {info.name} {info.version}")
-    click.echo(report(results))
+    results = {"raw": score_documents(docs, raw), "toolkit": score_documents(docs, tagged)}
+    click.echo(report_tei(results, {"toolkit": linking(docs, tagged)}))
+
+
+# --- review (names helper) ---------------------------------------------------------------
+
+
+class _ReviewGroup(click.Group):
+    """``toolkit review [CORPUS]`` lists the queue; ``toolkit review VERB ...`` decides."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+CORPUS_OPTION = click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("corpus"),
+    show_default=True,
+    help="The corpus folder (tei/, authority.xml).",
+)
+EDITOR_OPTION = click.option(
+    "--editor", help="Your id (an XML name, e.g. jdoe); default: editor in CORPUS/toolkit.toml."
+)
+
+
+def _editor(corpus: Path, editor: str | None) -> str:
+    import tomllib
+
+    if editor is None and (corpus / "toolkit.toml").is_file():
+        try:
+            editor = tomllib.loads((corpus / "toolkit.toml").read_text("utf-8")).get("editor")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            editor = None
+    from .review import check_editor
+
+    try:
+        return check_editor(editor)
+    except ToolkitError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _decide(fn, corpus: Path, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    from .provenance import timestamp
+
+    try:
+        decision = fn(corpus, *args, now=_timestamp(timestamp), **kwargs)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(1 if exc.code in ("E601", "E603", "E605") else 2)
+    click.echo(
+        f"{decision.summary}: {decision.mentions} mention(s) re-pointed; "
+        f"{len(decision.files)} file(s) written: {', '.join(decision.files)}"
+    )
+
+
+@main.group(cls=_ReviewGroup)
+def review() -> None:
+    """Review candidate entities: list them, accept, reject, merge, rename, undo.
+
+    \b
+    toolkit review corpus                      the queue, most frequent first
+    toolkit review corpus --format json
+    toolkit review accept cand-person-stalin --editor jdoe
+    toolkit review accept cand-person-filippov --as stalin --editor jdoe
+    toolkit review reject cand-org-top-secret --editor jdoe
+    toolkit review merge cand-person-terebin cand-person-andrei-orlov --editor jdoe
+    toolkit review rename cand-person-stalin "Joseph Stalin" --editor jdoe
+    toolkit review undo
+    """
+
+
+@review.command("list")
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--limit", type=int, default=0, help="Show only the first N (0: all).")
+def review_list(corpus: Path, fmt: str, limit: int) -> None:
+    """The candidate entities of CORPUS, most frequent first, with forms and contexts.
+
+    \b
+    Example:
+      toolkit review corpus --format json --limit 20
+    """
+    import json
+
+    from .review import review_queue
+
+    try:
+        queue = review_queue(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    shown = queue[:limit] if limit else queue
+    if fmt == "json":
+        click.echo(json.dumps([c.to_dict() for c in shown], indent=1, ensure_ascii=False))
+        return
+    for c in shown:
+        forms = ", ".join(f"{f} ({n})" for f, n in c.forms)
+        ids = "".join(f" {t} {v}" for t, v in c.idnos)
+        click.echo(f"{c.id}  {c.type}  {c.count} mention(s), {len(c.documents)} document(s)")
+        click.echo(f"  forms: {forms}" + (f"; roles: {', '.join(c.roles)}" if c.roles else ""))
+        if ids:
+            click.echo(f"  {c.source}:{ids}")
+        for ctx in c.contexts:
+            click.echo(f"  ... {ctx} ...")
+        for hint in c.suggestions:
+            click.echo(f"  suggestion: {hint}")
+    click.echo(f"{len(queue)} candidate entities in {corpus}")
+
+
+@review.command("accept")
+@click.argument("cand")
+@click.option("--as", "as_entry", help="An authority entry id: add the forms as its variants.")
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_accept(cand: str, as_entry: str | None, corpus: Path, editor: str | None) -> None:
+    """Make CAND an authority entry (or variants of --as ENTRY); re-point its mentions.
+
+    \b
+    Example:
+      toolkit review accept cand-person-stalin --editor jdoe
+    """
+    from .review import accept
+
+    _decide(accept, corpus, cand, editor=_editor(corpus, editor), as_entry=as_entry)
+
+
+@review.command("reject")
+@click.argument("cand")
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_reject(cand: str, corpus: Path, editor: str | None) -> None:
+    """Record CAND's forms as not names (never tagged again) and unwrap its tags.
+
+    \b
+    Example:
+      toolkit review reject cand-org-top-secret --editor jdoe
+    """
+    from .review import reject
+
+    _decide(reject, corpus, cand, editor=_editor(corpus, editor))
+
+
+@review.command("merge")
+@click.argument("cands", nargs=-1, required=True)
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_merge(cands: tuple[str, ...], corpus: Path, editor: str | None) -> None:
+    """Join candidates into one entity (the first id); accept it afterwards.
+
+    \b
+    Example:
+      toolkit review merge cand-person-terebin cand-person-andrei-orlov --editor jdoe
+    """
+    from .review import merge
+
+    _decide(merge, corpus, list(cands), editor=_editor(corpus, editor))
+
+
+@review.command("rename")
+@click.argument("cand")
+@click.argument("name")
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_rename(cand: str, name: str, corpus: Path, editor: str | None) -> None:
+    """Give CAND (or an entry) the main name NAME.
+
+    \b
+    Example:
+      toolkit review rename cand-person-terebin "Andrei Terebin" --editor jdoe
+    """
+    from .review import rename
+
+    _decide(rename, corpus, cand, name, editor=_editor(corpus, editor))
+
+
+@review.command("undo")
+@CORPUS_OPTION
+def review_undo(corpus: Path) -> None:
+    """Revert the last review decision (refused if a file changed since).
+
+    \b
+    Example:
+      toolkit review undo --corpus corpus
+    """
+    from .review import undo
+
+    try:
+        decision = undo(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(1)
+    click.echo(f"{decision.summary}: {len(decision.files)} file(s) restored")
+
+
+@review.command("page")
+@CORPUS_OPTION
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))
+def review_page_cmd(corpus: Path, output: Path | None) -> None:
+    """Write the review page (default CORPUS/index/review.html).
+
+    \b
+    Example:
+      toolkit review page --corpus corpus
+    """
+    from .review import review_page, review_queue
+
+    try:
+        page = review_page(review_queue(corpus), corpus=str(corpus))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    target = output or corpus / "index" / "review.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, page.encode())
+    click.echo(f"{target}: written")
 
 
 @main.command()
@@ -380,8 +659,14 @@ def evaluate(gold: Path, model: str | None, authority: Path) -> None:
 @click.option(
     "--tei-all",
     "tei_all",
+    is_flag=True,
+    help="Also check against the official tei_all schema (TEI P5 4.3.0, shipped with the "
+    "toolkit; jing if installed, lxml otherwise).",
+)
+@click.option(
+    "--tei-all-schema",
     type=click.Path(exists=True, dir_okay=False),
-    help="Also check against a full TEI schema, e.g. tei_all.rng (jing if installed).",
+    help="Another full TEI schema (RELAX NG) for --tei-all; implies --tei-all.",
 )
 @click.option(
     "--authority",
@@ -393,43 +678,74 @@ def validate(
     fmt: str,
     schema: str | None,
     schematron: str | None,
-    tei_all: str | None,
+    tei_all: bool,
+    tei_all_schema: str | None,
     authority: str | None,
 ) -> None:
     """Check TEI files against the project's RELAX NG and Schematron schemas.
 
     PATH is a file or a folder (all *.xml inside). Prints PATH:LINE:COL: error|warning [CODE]
-    message; exits 0 when there is no error, 1 when there is any, 2 on a usage error.
+    message. Exit status: 0 no error; 1 errors found; 2 could not run (a usage error, a schema
+    or --authority file that cannot be read [E401, E402], a folder without *.xml [E403]).
 
     \b
-    Example:
-      toolkit validate corpus/tei --tei-all ../shared/schemas/tei_all.rng
+    Examples:
+      toolkit validate corpus/tei
+      toolkit validate corpus/tei --tei-all --format json
     """
     import json
 
     from .files import expand
-    from .validate import tei_all_problems, validate_files
+    from .validate import Problem, tei_all_problems, validate_files
 
-    files = list(expand(paths))
-    problems = []
-    for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
-        problems += found
-        if fmt == "text":
-            for problem in found:
-                click.echo(str(problem))
-    if tei_all:
-        extra = tei_all_problems(files, tei_all)
-        problems += extra
-        if fmt == "text":
-            for problem in extra:
-                click.echo(str(problem))
+    bad_args = [p for p in paths if p.suffix == ".rng"]
+    if bad_args:
+        raise click.UsageError(
+            f"{bad_args[0]} is a schema, not a TEI file: --tei-all takes no value since the "
+            "schema ships with the toolkit; use --tei-all-schema FILE for another one"
+        )
+    refused: list[ToolkitError] = []
+    files = list(expand(paths, refused=refused))
+    if not files and not refused:
+        _cannot_run(
+            ToolkitError(
+                "E403",
+                "no *.xml file to check here; give TEI files or a folder holding them",
+                " ".join(map(str, paths)),
+            )
+        )
+    problems = [Problem(e.path or "", 1, 1, "error", e.code, e.message) for e in refused]
+    if fmt == "text":
+        for problem in problems:
+            click.echo(str(problem))
+    try:
+        for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
+            problems += found
+            if fmt == "text":
+                for problem in found:
+                    click.echo(str(problem))
+        if tei_all or tei_all_schema:
+            extra = tei_all_problems(files, tei_all_schema)
+            problems += extra
+            if fmt == "text":
+                for problem in extra:
+                    click.echo(str(problem))
+    except ToolkitError as exc:
+        _cannot_run(exc)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in problems], indent=1, ensure_ascii=False))
     else:
-        click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
-    sys.exit(1 if errors else 0)
+        checked = len(files) + len(refused)
+        click.echo(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    sys.exit(EXIT_FOUND_ERRORS if errors else EXIT_OK)
+
+
+def _cannot_run(error: ToolkitError) -> NoReturn:
+    """Print a one-line coded error and exit 2: the command could not run."""
+    _fail(error)
+    sys.exit(EXIT_CANNOT_RUN)
 
 
 @main.command()
@@ -568,6 +884,154 @@ def build(
 
 
 @main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+def serve(corpus: Path, host: str, port: int) -> None:
+    """Explore CORPUS/index/index.sqlite in Datasette (needs the publish extra).
+
+    Facets, full-text search, SQL and the canned queries of index/metadata.json, in the
+    browser at http://HOST:PORT/ until Ctrl-C.
+
+    \b
+    Example:
+      toolkit serve corpus --port 8001
+    """
+    from .publish.serve import datasette
+    from .publish.serve import serve as run_server
+
+    try:
+        datasette(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    click.echo(f"Datasette on http://{host}:{port}/index (Ctrl-C to stop)")
+    run_server(corpus, host=host, port=port)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The PROV file: .json (PROV-JSON), .ttl (PROV-O Turtle), .provn or .xml.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "turtle", "provn", "xml"]),
+    help="Output format; default from the file's suffix.",
+)
+def prov(corpus: Path, output: Path, fmt: str | None) -> None:
+    """Export the corpus's provenance as W3C PROV (needs the publish extra).
+
+    Sources (SHA-256), TEI files and their versions, every conversion, tagging, review and
+    training run recorded in the TEI headers, the software, models and people involved.
+
+    \b
+    Examples:
+      toolkit prov corpus -o corpus-prov.json
+      toolkit prov corpus -o corpus-prov.ttl
+    """
+    from .files import expand
+    from .index import publish_settings
+    from .publish.prov import corpus_provenance, default_base_uri, format_of, serialize
+
+    try:
+        kind = format_of(output, fmt)
+        if not (corpus / "tei").is_dir():
+            raise ToolkitError("E705", f"{corpus}/tei is not a folder; give a corpus folder")
+        settings = publish_settings(corpus / "index")
+        doc, report = corpus_provenance(
+            expand([corpus / "tei"]),
+            base_uri=default_base_uri(corpus, settings),
+            index=corpus / "index" / "index.xml",
+        )
+        atomic_write(output, serialize(doc, kind))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+        sys.exit(2)
+    for error in report.errors:
+        _fail(error)
+    click.echo(
+        f"{output}: {report.documents} document(s), {report.activities} activities, "
+        f"{report.agents} agents"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path, file_okay=True),
+    required=True,
+    help="The bag's folder (must not exist, or be empty).",
+)
+@click.option("--organization", help="bag-info Source-Organization ([publish] organization).")
+def package(corpus: Path, outdir: Path, organization: str | None) -> None:
+    """Pack the corpus as a BagIt bag with SHA-256 and SHA-512 manifests (publish extra).
+
+    Sources, TEI, authority file, index and PROV provenance; validate it with
+    `bagit.py --validate DIR`.
+
+    \b
+    Example:
+      toolkit package corpus -o corpus-bag
+    """
+    from .index import publish_settings
+    from .provenance import timestamp
+    from .publish.bag import make_package, validate_package
+    from .publish.prov import default_base_uri
+
+    now = _timestamp(timestamp)
+    settings = publish_settings(corpus / "index")
+    try:
+        report = make_package(
+            corpus,
+            outdir,
+            now=now,
+            organization=organization or settings.get("organization"),
+            base_uri=default_base_uri(corpus, settings),
+        )
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    except OSError as exc:
+        _fail(f"{outdir}: cannot write the bag ({exc.strerror})")
+        sys.exit(2)
+    for path in report.skipped:
+        click.echo(f"warning: {path}: not a regular file inside the corpus; not packed", err=True)
+    problems = validate_package(outdir)
+    for problem in problems:
+        _fail(f"{outdir}: [E706] {problem}")
+    click.echo(
+        f"{outdir}: BagIt bag of {report.files} file(s) ({report.sources} source(s), "
+        f"{report.tei} TEI file(s)); manifests SHA-256, SHA-512; "
+        + ("valid" if not problems else "INVALID")
+    )
+    if problems:
+        sys.exit(1)
+
+
+@contextmanager
+def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar counting documents (none for small runs)."""
+    if total < 50:
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=f"{label:8}", file=sys.stderr) as bar:
+        yield bar.update
+
+
+@main.command()
 @click.argument("corpus", type=click.Path(path_type=Path, exists=True), default="corpus")
 @click.option(
     "-o",
@@ -667,16 +1131,6 @@ def train(
     )
     if report.errors:
         sys.exit(1)
-
-
-@contextmanager
-def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar counting documents (none for small runs)."""
-    if total < 50:
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label=f"{label:8}", file=sys.stderr) as bar:
-        yield bar.update
 
 
 @main.command()

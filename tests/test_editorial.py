@@ -164,3 +164,18 @@ def test_tagging_a_corpus_folder_touches_documents_only(doc):
     out = run(tag_args(folder, folder))
     assert "skipped, an entity register" in out
     assert {p: p.read_bytes() for p in folder.rglob("*.xml")} == before
+
+
+def test_a_tag_given_attributes_by_hand_is_the_editors(doc):
+    folder, path = doc
+    text = path.read_text("utf-8")
+    text = re.sub(
+        r'<persName (ref="auth:stalin") resp="#toolkit-authority"',
+        r'<persName \1 cert="high" resp="#toolkit-authority"',
+        text,
+    )
+    path.write_text(text, "utf-8")
+    run([*tag_args(folder, path), "--editor", "jdoe"])
+    after = path.read_text("utf-8")
+    assert re.search(r'<persName ref="auth:stalin" cert="high" resp="#jdoe" [^>]*>Stalin<', after)
+    assert 'type="amended"' in after

@@ -82,6 +82,7 @@ MACHINE_RESP = frozenset("#" + r for r in (RESP_NER, RESP_AUTHORITY, RESP_COREF)
 NAME_TAGS = frozenset({"persName", "placeName", "orgName", "rs", "name"})
 SOURCE_RESP = {"authority": RESP_AUTHORITY, "ner": RESP_NER, "coref": RESP_COREF}
 MAX_CHARS = 100_000
+_MACHINE_ATTRS = frozenset({"ref", "resp", "xml:id"})
 _REGISTER_CHILDREN = frozenset({"listPerson", "listPlace", "listOrg", "head", "listBibl"})
 
 
@@ -422,6 +423,8 @@ def _tag_unit(
             kind = "repointed"
         elif texts[b][span.start : span.end] != p.text:
             kind = "rebounded"
+        elif set(span.attrs) - _MACHINE_ATTRS:
+            kind = "amended"  # a person added attributes (@cert, @type ...): the tag is theirs
         if kind:
             found.append(dec.Decision(kind, p.type, p.key, editor, p.text))
             span.machine = False

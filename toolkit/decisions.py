@@ -12,7 +12,8 @@ Design (one document, no side files): the document's ``standOff`` holds two span
     one ``<span>`` per editorial decision the tagger noticed: ``@type`` is ``rejected`` (the
     machine tag was removed: unwrapped or deleted), ``retyped`` (its element name changed),
     ``repointed`` (its ``@ref`` changed), ``rebounded`` (its extent changed) or ``amended``
-    (attributes added, e.g. ``@cert``); ``@subtype`` the element first proposed, ``@n`` the
+    (attributes added, e.g. ``@cert``), or ``accepted`` (a person set their own ``@resp`` and
+    changed nothing else); ``@subtype`` the element first proposed, ``@n`` the
     key, ``@resp`` the editor, the content the text.
 
 A *key* identifies a mention by its text and the how-manieth occurrence of that text in the
@@ -44,7 +45,7 @@ from .tei import NS, E
 PROPOSALS = "toolkit-proposals"
 DECISIONS = "toolkit-decisions"
 DEFAULT_EDITOR = "editor"
-KINDS = ("rejected", "retyped", "repointed", "rebounded", "amended")
+KINDS = ("rejected", "retyped", "repointed", "rebounded", "amended", "accepted")
 
 
 def key(surface: str, occurrence: int) -> str:

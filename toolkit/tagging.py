@@ -414,8 +414,6 @@ def _tag_unit(
             found.append(dec.Decision("rejected", p.type, p.key, editor, p.text))
             continue
         b, span = hit
-        if not span.machine:
-            continue  # a person took the tag over already
         kind = None
         if span.tag != p.type:
             kind = "retyped"
@@ -425,7 +423,10 @@ def _tag_unit(
             kind = "rebounded"
         elif set(span.attrs) - _MACHINE_ATTRS:
             kind = "amended"  # a person added attributes (@cert, @type ...): the tag is theirs
-        if kind:
+        if not span.machine:  # a person took the tag over (set their own @resp or none)
+            who = (span.attrs.get("resp") or "").removeprefix("#").split(" ")[0] or editor
+            found.append(dec.Decision(kind or "accepted", p.type, p.key, who, p.text))
+        elif kind:
             found.append(dec.Decision(kind, p.type, p.key, editor, p.text))
             span.machine = False
             patch.set_attr(elements[span.index], "resp", "#" + editor)

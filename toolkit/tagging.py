@@ -272,6 +272,15 @@ def _finish(
     except ToolkitError as exc:
         exc.path = str(item.path)
         return TagResult(item.path, error=exc)
+    except (ValueError, KeyError, IndexError, TypeError, AssertionError) as exc:
+        # a markup shape the minimal-diff writer does not handle: the file is left as it is
+        err = ToolkitError(
+            "E211",
+            f"the file could not be tagged without rewriting it ({type(exc).__name__}: {exc}); "
+            "it is left unchanged; please report it with the file",
+            str(item.path),
+        )
+        return TagResult(item.path, error=err)
 
 
 def is_register(root: etree._Element) -> bool:

@@ -33,3 +33,12 @@ def assert_valid(schema: etree.RelaxNG, tree: etree._Element | bytes) -> None:
 def words(text: str) -> list[str]:
     """The words of a text, for 'nothing is lost' checks (brackets and whitespace aside)."""
     return re.findall(r"\w+", text.replace("[", "").replace("]", ""))
+
+
+# Property tests are derandomized: CI must give the same verdict on every run. A developer who
+# wants fresh examples runs `pytest --hypothesis-profile=explore`.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile("ci")

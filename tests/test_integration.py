@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, EPOCH, ROOT, SOURCES, assert_valid, words
+from conftest import EPOCH, ROOT, SOURCES, assert_valid, words
 
 from toolkit.cli import main
 from toolkit.tei import from_tei, parse_bytes
@@ -46,13 +45,14 @@ def mentions(path):
     ]
 
 
-def test_tagging_reproduces_the_gold_annotation(tagged):
-    gold = json.loads((DATA / "gold" / "seed-mentions.json").read_text())
-    for stem, expected in gold.items():
-        found = mentions(tagged / f"{stem}.xml")
-        missing = [m for m in expected if m not in found]
-        extra = [m for m in found if m not in expected]
-        assert not missing and not extra, f"{stem}: missing {missing}, extra {extra}"
+def test_seed_tags_link_every_mention_to_the_authority(tagged):
+    """The seed authority was written for the seeds: no candidate may remain there. (The old
+    test compared with a gold file produced by the tagger itself; accuracy is now measured on
+    the hand-annotated tests/data/gold/tei, see tests/test_evaluation.py.)"""
+    for path in sorted(tagged.glob("*.xml")):
+        found = mentions(path)
+        assert len(found) > 30
+        assert [m for m in found if not (m["ref"] or "").startswith("auth:")] == []
 
 
 def test_tagging_loses_no_text(tagged):

@@ -4,15 +4,25 @@ Layout (``corpus/authority.xml``): a TEI document whose body holds ``listPerson`
 ``listPlace`` and ``listOrg``. Each ``person`` / ``place`` / ``org`` has an ``xml:id``, one name
 with ``type="main"`` and any number of other names (variants, transliterations, abbreviations),
 optionally ``idno`` s. Lists with ``type="candidates"`` hold unreviewed entries proposed by the
-tagger (``toolkit tag --update-authority``) until an editor reviews them.
+tagger (``toolkit tag --update-authority``) until an editor reviews them. A ``list`` with
+``type="rejected"`` holds strings an editor rejected (``toolkit review reject``): they are never
+tagged again (:attr:`Authority.rejected`).
+
+Checks (:func:`authority_problems`, raised by :func:`parse_authority` unless ``strict=False``),
+over reviewed entries (candidate lists are proposals and may overlap):
+
+- E330 a name shared by two entries (matching would pick one silently);
+- E331 a name shared by entries of two types (a person would become a place);
+- E332 an ``xml:id`` that is not an XML name (spaces, a leading digit, a colon);
+- E333 a one-word name that is a common word ("the", "The", "and"; an acronym in capitals such
+  as "US" is not one): it would tag every occurrence.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -33,6 +43,8 @@ class Entry:
     variants: tuple[str, ...] = ()
     idnos: tuple[tuple[str, str], ...] = ()
     reviewed: bool = True
+    resp: str | None = None  # who proposed it (e.g. "#toolkit-gazetteer"), written as @resp
+    line: int = field(default=0, compare=False)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -43,13 +55,15 @@ class Entry:
 class Authority:
     entries: tuple[Entry, ...]
     path: str = "<authority>"
+    rejected: frozenset[str] = frozenset()  # strings that are never names (review reject)
 
     def by_id(self) -> dict[str, Entry]:
         return {e.id: e for e in self.entries}
 
 
-def parse_authority(data: bytes, path: str = "<authority>") -> Authority:
-    """Read an authority file; duplicate ids, unknown entry types, nameless entries raise."""
+def parse_authority(data: bytes, path: str = "<authority>", *, strict: bool = True) -> Authority:
+    """Read an authority file; duplicate ids, unknown entry types, nameless entries raise, and
+    with ``strict`` (the default) the first of :func:`authority_problems` too."""
     try:
         root = parse_bytes(data, path).getroot()
     except TEIError as exc:
@@ -85,7 +99,81 @@ def parse_authority(data: bytes, path: str = "<authority>") -> Authority:
                     el.sourceline,
                 )
             seen[ident] = el.sourceline
-    return Authority(tuple(entries), path)
+    rejected = frozenset(
+        " ".join("".join(item.itertext()).split())
+        for item in body.iterfind("tei:list[@type='rejected']/tei:item", NS)
+        if "".join(item.itertext()).strip()
+    )
+    authority = Authority(tuple(entries), path, rejected)
+    if strict:
+        problems = authority_problems(authority)
+        if problems:
+            raise problems[0]
+    return authority
+
+
+# One-word names that would tag every occurrence of a common word (E333).
+COMMON_WORDS = frozenset(
+    """a an the and or but of in on at to for from by with as is it its this that these those
+    he she we they i you his her our their my your him them us me be was were are has have had
+    not no yes all any some one two new old north south east west mr mrs ms dr sir
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
+)
+_NCNAME = re.compile(r"^[^\W\d][\w.-]*$")
+
+
+def authority_problems(authority: Authority) -> list[AuthorityError]:
+    """Names shared by entries or types, bad ids, common one-word names (reviewed entries)."""
+    from .names import fold
+
+    problems: list[AuthorityError] = []
+    owners: dict[str, Entry] = {}
+    for entry in authority.entries:
+        if not _NCNAME.match(entry.id):
+            problems.append(
+                AuthorityError(
+                    "E332",
+                    f"xml:id {entry.id!r} (line {entry.line}) is not an XML name (no spaces, "
+                    "colons or leading digits); use letters, digits, '-', '.', '_'",
+                    authority.path,
+                    entry.line,
+                )
+            )
+        if not entry.reviewed:
+            continue
+        for name in entry.names:
+            key = fold(name)
+            # Matching is case-exact: "US" (capitals) is an acronym, "the" / "The" a word.
+            if (key in COMMON_WORDS and not name.isupper()) or (len(key) < 2 and key.isalpha()):
+                problems.append(
+                    AuthorityError(
+                        "E333",
+                        f"entry {entry.id!r} has the name {name!r}, a common word: it would tag "
+                        "every occurrence; remove it or write a longer form",
+                        authority.path,
+                        entry.line,
+                    )
+                )
+            other = owners.setdefault(key, entry)
+            if other.id == entry.id:
+                continue
+            code, why = (
+                ("E330", "two entries share it; matching would pick one silently")
+                if other.type == entry.type
+                else ("E331", f"a {other.type} and a {entry.type} share it")
+            )
+            problems.append(
+                AuthorityError(
+                    code,
+                    f"the name {name!r} belongs to {other.id!r} (line {other.line}) and "
+                    f"{entry.id!r} (line {entry.line}): {why}; keep it in one entry "
+                    "(or merge the entries)",
+                    authority.path,
+                    entry.line,
+                )
+            )
+    return problems
 
 
 def _entry(el: etree._Element, kind: str, reviewed: bool, path: str) -> Entry:
@@ -107,24 +195,21 @@ def _entry(el: etree._Element, kind: str, reviewed: bool, path: str) -> Entry:
     main_text = " ".join("".join(main.itertext()).split())
     variants = tuple(dict.fromkeys(t for t in text if t != main_text))
     idnos = tuple((i.get("type", ""), (i.text or "").strip()) for i in el.findall("tei:idno", NS))
-    return Entry(ident, kind, main_text, variants, idnos, reviewed)
+    return Entry(ident, kind, main_text, variants, idnos, reviewed, el.get("resp"), el.sourceline)
 
 
 def candidate_id(kind: str, name: str) -> str:
-    """A stable id for an unreviewed entry: ``cand-person-zhang-qun``."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    if not slug:
-        import hashlib
+    """A stable id for an unreviewed entry (``cand-person-zhang-qun``) from the normalized name
+    (titles, possessive and case aside): see :func:`toolkit.names.candidate_id`."""
+    from .names import candidate_id as normalized_id
 
-        slug = hashlib.sha1(name.encode()).hexdigest()[:10]
-    return f"cand-{kind}-{slug}"
+    return normalized_id(kind, name)
 
 
 def entry_element(entry: Entry, resp: str | None = None) -> etree._Element:
     """The TEI element of an entry (``person`` / ``place`` / ``org``)."""
     tag = NAME_OF[entry.type]
-    el = E(entry.type, xml_id=entry.id, resp=resp)
+    el = E(entry.type, xml_id=entry.id, resp=resp or entry.resp)
     el.append(E(tag, entry.main, type="main"))
     for variant in entry.variants:
         el.append(E(tag, variant, type="variant"))

@@ -84,17 +84,46 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "wilson", "web", "plain"]),
     default="auto",
     show_default=True,
-    help="Source shape; auto detects it.",
+    help="Capture profile name (see `toolkit profiles`); auto scores every profile.",
+)
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the sources with your own profile file (TOML; see the README).",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Corpus folder whose profiles/*.toml are used too (default: OUTDIR/.. if it has one).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print the matched profile, the scores and where each source line goes; write nothing.",
+)
+@click.option(
+    "--furniture/--no-furniture",
+    default=True,
+    show_default=True,
+    help="Remove lines recurring verbatim in many of the given sources (3+ sources).",
 )
 @click.option("--encoding", help="Force a text encoding (e.g. cp1251) instead of detecting it.")
 @click.option(
     "--force", is_flag=True, help="Overwrite existing TEI files that differ from the conversion."
 )
 def convert(
-    sources: tuple[Path, ...], outdir: Path, fmt: str, encoding: str | None, force: bool
+    sources: tuple[Path, ...],
+    outdir: Path,
+    fmt: str,
+    profile_file: Path | None,
+    corpus: Path | None,
+    explain: bool,
+    furniture: bool,
+    encoding: str | None,
+    force: bool,
 ) -> None:
     """Convert source texts into TEI with a full header.
 
@@ -102,14 +131,61 @@ def convert(
     refused [E351]; an existing TEI file that differs is kept unless --force [E352].
 
     \b
-    Example:
+    Examples:
       toolkit convert corpus/sources/*.txt -o corpus/tei
+      toolkit convert --explain corpus/sources/*.txt
+      toolkit convert notes.txt --profile my-archive.toml -o corpus/tei
     """
     from .engine import Converted, ConvertSettings, convert_document, plan_outputs
+    from .profiles import corpus_furniture, load_profile, load_profiles
     from .provenance import timestamp
+    from .sources import explain as explain_source
+    from .sources import read_source
 
+    try:
+        folder = corpus or (outdir.parent if (outdir.parent / "profiles").is_dir() else None)
+        profiles = load_profiles(folder)
+        profile = load_profile(profile_file) if profile_file else None
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
+    if explain:
+        failed = 0
+        for source in sources:
+            try:
+                found = explain_source(
+                    read_source(source),
+                    source.name,
+                    format=fmt,
+                    encoding=encoding,
+                    profile=profile,
+                    profiles=profiles,
+                )
+            except ToolkitError as exc:
+                exc.path = str(source)
+                _fail(exc)
+                failed += 1
+                continue
+            click.echo(f"== {source}\n{found.format()}")
+        _finish(len(sources), failed, "explained")
+        return
+    shared = None
+    if furniture and len(sources) >= 3:
+        texts = []
+        for source in sources:
+            try:
+                texts.append(read_source(source).decode("utf-8", "replace"))
+            except ToolkitError:
+                continue  # reported below, when the source is converted
+        shared = corpus_furniture(texts)
     settings = ConvertSettings(
-        now=_timestamp(timestamp), format=fmt, encoding=encoding, force=force
+        now=_timestamp(timestamp),
+        format=fmt,
+        encoding=encoding,
+        force=force,
+        profile=profile,
+        profiles=profiles,
+        furniture=shared,
     )
     failed = total = 0
     for source, target, clash in plan_outputs(sources, outdir):
@@ -129,6 +205,30 @@ def convert(
         else:
             click.echo(f"{source} -> {target} ({result.format}, {result.blocks} blocks)")
     _finish(total, failed, "converted")
+
+
+@main.command()
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also list the corpus's own profiles (CORPUS/profiles/*.toml).",
+)
+def profiles(corpus: Path | None) -> None:
+    """List the capture profiles `convert --format` knows.
+
+    \b
+    Example:
+      toolkit profiles
+    """
+    from .profiles import load_profiles
+
+    try:
+        found = load_profiles(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        raise SystemExit(2) from None
+    for name, p in sorted(found.items()):
+        click.echo(f"{name}  {p.version}  [{p.origin}]  {p.description}")
 
 
 @main.command()
@@ -228,33 +328,280 @@ def tag(
 
 
 @main.command()
-@click.argument("gold", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("gold", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @MODEL
 @AUTHORITY
-def evaluate(gold: Path, model: str | None, authority: Path) -> None:
-    """Score the raw model and the toolkit's pipeline on IOB gold data (P, R, F1 per type).
+def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None:
+    """Score the raw model and the toolkit on gold data: P, R, F1 per type, and linking.
+
+    GOLD is an IOB file (token TAG lines) or reviewed TEI files / folders of them (every
+    persName, placeName, orgName a gold mention, @key its entity); see toolkit/evaluation.py.
 
     \b
     Example:
-      toolkit evaluate ../shared/eval/ehri-ner-en/ehri_en.txt
+      toolkit evaluate gold/ --authority corpus/authority.xml
     """
+    import tempfile
+
     from .entities import raw_entities, toolkit_entities
     from .evaluation import evaluate as run_evaluation
-    from .evaluation import read_iob, report
+    from .evaluation import (
+        linking,
+        raw_gold,
+        read_gold_paths,
+        read_iob,
+        report,
+        report_tei,
+        score_documents,
+        tag_gold,
+    )
+    from .files import expand
 
     _, auth = _authority(authority)
     raw_nlp, info = _pipeline(model, None)
     tk_nlp, _ = _pipeline(model, auth)
-    sentences = read_iob(gold.read_text(encoding="utf-8"))
-    results = run_evaluation(
-        sentences,
-        {
-            "raw": lambda texts: raw_entities(raw_nlp, texts),
-            "toolkit": lambda texts: toolkit_entities(tk_nlp, texts),
-        },
+    if len(gold) == 1 and gold[0].is_file() and gold[0].suffix != ".xml":
+        sentences = read_iob(gold[0].read_text(encoding="utf-8"))
+        results = run_evaluation(
+            sentences,
+            {
+                "raw": lambda texts: raw_entities(raw_nlp, texts),
+                "toolkit": lambda texts: toolkit_entities(tk_nlp, texts, auth),
+            },
+        )
+        click.echo(f"{gold[0]}: {len(sentences)} sentences; model {info.name} {info.version}")
+        click.echo(report(results))
+        return
+    try:
+        docs = read_gold_paths(expand(gold))
+        raw = raw_gold(docs, raw_nlp)
+        with tempfile.TemporaryDirectory() as tmp:
+            tagged = tag_gold(docs, tk_nlp, info, auth, Path(tmp))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    mentions = sum(len(d.mentions) for d in docs)
+    click.echo(
+        f"{len(docs)} gold document(s), {mentions} mentions; model {info.name} {info.version}"
     )
-    click.echo(f"{gold}: {len(sentences)} sentences; model {info.name} {info.version}")
-    click.echo(report(results))
+    results = {"raw": score_documents(docs, raw), "toolkit": score_documents(docs, tagged)}
+    click.echo(report_tei(results, {"toolkit": linking(docs, tagged)}))
+
+
+# --- review (names helper) ---------------------------------------------------------------
+
+
+class _ReviewGroup(click.Group):
+    """``toolkit review [CORPUS]`` lists the queue; ``toolkit review VERB ...`` decides."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+CORPUS_OPTION = click.option(
+    "--corpus",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("corpus"),
+    show_default=True,
+    help="The corpus folder (tei/, authority.xml).",
+)
+EDITOR_OPTION = click.option(
+    "--editor", help="Your id (an XML name, e.g. jdoe); default: editor in CORPUS/toolkit.toml."
+)
+
+
+def _editor(corpus: Path, editor: str | None) -> str:
+    import tomllib
+
+    if editor is None and (corpus / "toolkit.toml").is_file():
+        try:
+            editor = tomllib.loads((corpus / "toolkit.toml").read_text("utf-8")).get("editor")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            editor = None
+    from .review import check_editor
+
+    try:
+        return check_editor(editor)
+    except ToolkitError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _decide(fn, corpus: Path, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    from .provenance import timestamp
+
+    try:
+        decision = fn(corpus, *args, now=_timestamp(timestamp), **kwargs)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(1 if exc.code in ("E601", "E603", "E605") else 2)
+    click.echo(
+        f"{decision.summary}: {decision.mentions} mention(s) re-pointed; "
+        f"{len(decision.files)} file(s) written: {', '.join(decision.files)}"
+    )
+
+
+@main.group(cls=_ReviewGroup)
+def review() -> None:
+    """Review candidate entities: list them, accept, reject, merge, rename, undo.
+
+    \b
+    toolkit review corpus                      the queue, most frequent first
+    toolkit review corpus --format json
+    toolkit review accept cand-person-stalin --editor jdoe
+    toolkit review accept cand-person-filippov --as stalin --editor jdoe
+    toolkit review reject cand-org-top-secret --editor jdoe
+    toolkit review merge cand-person-terebin cand-person-andrei-orlov --editor jdoe
+    toolkit review rename cand-person-stalin "Joseph Stalin" --editor jdoe
+    toolkit review undo
+    """
+
+
+@review.command("list")
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--limit", type=int, default=0, help="Show only the first N (0: all).")
+def review_list(corpus: Path, fmt: str, limit: int) -> None:
+    """The candidate entities of CORPUS, most frequent first, with forms and contexts.
+
+    \b
+    Example:
+      toolkit review corpus --format json --limit 20
+    """
+    import json
+
+    from .review import review_queue
+
+    try:
+        queue = review_queue(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    shown = queue[:limit] if limit else queue
+    if fmt == "json":
+        click.echo(json.dumps([c.to_dict() for c in shown], indent=1, ensure_ascii=False))
+        return
+    for c in shown:
+        forms = ", ".join(f"{f} ({n})" for f, n in c.forms)
+        ids = "".join(f" {t} {v}" for t, v in c.idnos)
+        click.echo(f"{c.id}  {c.type}  {c.count} mention(s), {len(c.documents)} document(s)")
+        click.echo(f"  forms: {forms}" + (f"; roles: {', '.join(c.roles)}" if c.roles else ""))
+        if ids:
+            click.echo(f"  {c.source}:{ids}")
+        for ctx in c.contexts:
+            click.echo(f"  ... {ctx} ...")
+        for hint in c.suggestions:
+            click.echo(f"  suggestion: {hint}")
+    click.echo(f"{len(queue)} candidate entities in {corpus}")
+
+
+@review.command("accept")
+@click.argument("cand")
+@click.option("--as", "as_entry", help="An authority entry id: add the forms as its variants.")
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_accept(cand: str, as_entry: str | None, corpus: Path, editor: str | None) -> None:
+    """Make CAND an authority entry (or variants of --as ENTRY); re-point its mentions.
+
+    \b
+    Example:
+      toolkit review accept cand-person-stalin --editor jdoe
+    """
+    from .review import accept
+
+    _decide(accept, corpus, cand, editor=_editor(corpus, editor), as_entry=as_entry)
+
+
+@review.command("reject")
+@click.argument("cand")
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_reject(cand: str, corpus: Path, editor: str | None) -> None:
+    """Record CAND's forms as not names (never tagged again) and unwrap its tags.
+
+    \b
+    Example:
+      toolkit review reject cand-org-top-secret --editor jdoe
+    """
+    from .review import reject
+
+    _decide(reject, corpus, cand, editor=_editor(corpus, editor))
+
+
+@review.command("merge")
+@click.argument("cands", nargs=-1, required=True)
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_merge(cands: tuple[str, ...], corpus: Path, editor: str | None) -> None:
+    """Join candidates into one entity (the first id); accept it afterwards.
+
+    \b
+    Example:
+      toolkit review merge cand-person-terebin cand-person-andrei-orlov --editor jdoe
+    """
+    from .review import merge
+
+    _decide(merge, corpus, list(cands), editor=_editor(corpus, editor))
+
+
+@review.command("rename")
+@click.argument("cand")
+@click.argument("name")
+@CORPUS_OPTION
+@EDITOR_OPTION
+def review_rename(cand: str, name: str, corpus: Path, editor: str | None) -> None:
+    """Give CAND (or an entry) the main name NAME.
+
+    \b
+    Example:
+      toolkit review rename cand-person-terebin "Andrei Terebin" --editor jdoe
+    """
+    from .review import rename
+
+    _decide(rename, corpus, cand, name, editor=_editor(corpus, editor))
+
+
+@review.command("undo")
+@CORPUS_OPTION
+def review_undo(corpus: Path) -> None:
+    """Revert the last review decision (refused if a file changed since).
+
+    \b
+    Example:
+      toolkit review undo --corpus corpus
+    """
+    from .review import undo
+
+    try:
+        decision = undo(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(1)
+    click.echo(f"{decision.summary}: {len(decision.files)} file(s) restored")
+
+
+@review.command("page")
+@CORPUS_OPTION
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False))
+def review_page_cmd(corpus: Path, output: Path | None) -> None:
+    """Write the review page (default CORPUS/index/review.html).
+
+    \b
+    Example:
+      toolkit review page --corpus corpus
+    """
+    from .review import review_page, review_queue
+
+    try:
+        page = review_page(review_queue(corpus), corpus=str(corpus))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    target = output or corpus / "index" / "review.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, page.encode())
+    click.echo(f"{target}: written")
 
 
 @main.command()

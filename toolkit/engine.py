@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -33,6 +33,7 @@ from .files import atomic_write
 if TYPE_CHECKING:
     from .authority import Authority, Entry
     from .entities import ModelInfo
+    from .profiles import Furniture, Profile
     from .validate import Problem
 
 SOURCE_PATTERNS = ("*.txt",)
@@ -107,6 +108,9 @@ class ConvertSettings:
     encoding: str | None = None
     force: bool = False
     incremental: bool = False
+    profile: Profile | None = None  # --profile FILE: forced for every source
+    profiles: Mapping[str, Profile] | None = None  # packaged + corpus profiles (corpus wins)
+    furniture: Furniture | None = None  # corpus-level furniture lines (profiles.corpus_furniture)
 
 
 def sha256_of(data: bytes) -> str:
@@ -141,6 +145,9 @@ def convert_document(source: Path, target: Path, settings: ConvertSettings) -> C
             encoding=settings.encoding,
             now=settings.now,
             warnings=warnings,
+            profile=settings.profile,
+            profiles=settings.profiles,
+            furniture=settings.furniture,
         )
         new = serialize(to_tei(doc))
         old = _read_existing(target)

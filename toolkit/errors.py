@@ -27,6 +27,12 @@ CODES: dict[str, str] = {
     "E106": "an unknown encoding name was given",
     "E107": "an unknown capture format or profile was asked for",
     "E108": "no body text was found in a capture",
+    "E120": "a capture profile is not valid TOML or not UTF-8",
+    "E121": "a capture profile holds an invalid regular expression",
+    "E122": "a capture profile names an unknown header field or front slot",
+    "E123": "a capture profile is malformed (missing name or version, bad value)",
+    "E124": "a capture profile file cannot be read",
+    "E125": "no capture profile matched well; converted as plain text (warning)",
     "E201": "a TEI file is malformed XML",
     "E202": "a file is not a TEI document",
     "E203": "a DOCTYPE declares entities (never expanded)",
@@ -43,6 +49,12 @@ CODES: dict[str, str] = {
     "E305": "the authority file cannot be read",
     "E311": "a spaCy pipeline cannot be loaded",
     "E312": "a spaCy pipeline has no NER component",
+    "E330": "two reviewed authority entries share a name",
+    "E331": "authority entries of two types share a name",
+    "E332": "an authority xml:id is not an XML name (spaces, colons, leading digit)",
+    "E333": "an authority name is a common one-word word that would tag every occurrence",
+    "E340": "a furniture filter file is malformed",
+    "E341": "a gazetteer file is malformed",
     "E350": "the corpus is locked by another build (exit 2); wait for it or pass --wait SECONDS",
     "E351": "two sources would write one TEI file name",
     "E352": "an existing TEI file differs from the new conversion (pass --force)",
@@ -52,6 +64,12 @@ CODES: dict[str, str] = {
     "E356": "a build task failed unexpectedly on a document (reported, the rest goes on)",
     "E501": "no archival reference could be read",
     "E502": "an archival reference was kept verbatim (warning)",
+    "E601": "a review names an unknown candidate or entry",
+    "E602": "there is no review decision to undo",
+    "E603": "a review undo would overwrite files changed since the decision",
+    "E604": "an editor id is missing or not an XML name",
+    "E605": "a review command was given inconsistent arguments",
+    "E606": "gold data for evaluation cannot be read",
     "E901": "SOURCE_DATE_EPOCH is not a whole number of seconds",
     "E930": "--dask was given but Dask is not installed",
     "E931": "a --dask value is neither local[:N] nor a scheduler address",
@@ -60,7 +78,7 @@ CODES: dict[str, str] = {
 
 
 class ToolkitError(Exception):
-    """Base class: ``code`` is stable (a key of :data:`CODES`), ``path`` names the file concerned."""
+    """Base class: ``code`` is stable (a key of :data:`CODES`); ``path`` names the file."""
 
     def __init__(self, code: str, message: str, path: str | None = None, line: int | None = None):
         if code not in CODES:

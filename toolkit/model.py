@@ -94,6 +94,7 @@ class SourceFile:
     encoding: str
     format: str
     damage: tuple[Damage, ...] = ()
+    format_version: str | None = None  # the capture profile's version (toolkit.profiles)
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,15 @@ class Header:
     responsibilities: tuple[Responsibility, ...] = ()
     applications: tuple[Application, ...] = ()
     changes: tuple[Change, ...] = ()
+    # filled by capture profiles (toolkit.profiles); each has its place in the teiHeader
+    editors: tuple[str, ...] = ()
+    place: str | None = None
+    number: str | None = None
+    record_id: str | None = None
+    reprint: str | None = None
+    rights: str | None = None
+    keywords: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()  # (label, text): sections with no structured place
 
 
 @dataclass(frozen=True)

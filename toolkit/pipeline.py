@@ -33,9 +33,10 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ from .files import atomic_write
 from .revision import is_side_file
 
 if TYPE_CHECKING:
+    from .profiles import Furniture, Profile
     from .validate import Problem
 
 __all__ = ["BuildReport", "build", "corpus_lock", "recorded_sha256"]
@@ -114,6 +116,7 @@ class Job:
     jobs: int
     tag_key: str
     authority_sha256: str
+    furniture: Furniture | None = None  # corpus-level furniture, found once before the map
 
 
 @dataclass(frozen=True)
@@ -146,13 +149,49 @@ class PartitionResult:
     model_loaded: bool = False
 
 
+# --- corpus steps before the map ---------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _corpus_profiles(corpus: str) -> Mapping[str, Profile]:
+    """The packaged capture profiles and the corpus's own (``CORPUS/profiles/*.toml`` wins)."""
+    from .profiles import load_profiles
+
+    return load_profiles(corpus)
+
+
+def corpus_furniture_of(corpus: Path, sources: Iterable[str]) -> Furniture:
+    """Lines recurring verbatim across the corpus's sources (a corpus step: reads every source).
+
+    Computed at every build; a document is read with it when it is converted (its source is new
+    or changed), so an unchanged document keeps the furniture list it was converted with.
+    """
+    from .decoding import decode
+    from .profiles import corpus_furniture
+    from .sources import read_source
+
+    def texts() -> Iterator[str]:
+        for name in sources:
+            try:
+                yield decode(read_source(corpus / "sources" / name), name).text
+            except ToolkitError:
+                continue  # reported when the source is converted
+
+    return corpus_furniture(texts())
+
+
 # --- the unit of work: one partition of documents ---------------------------------------------
 
 
 def process_partition(items: Sequence[Item], job: Job, taggers: TaggerCache) -> PartitionResult:
     """Convert, tag and validate the documents of one partition (in this process)."""
     corpus = Path(job.corpus)
-    settings = ConvertSettings(now=job.now, incremental=True)
+    settings = ConvertSettings(
+        now=job.now,
+        incremental=True,
+        profiles=_corpus_profiles(job.corpus),
+        furniture=job.furniture,
+    )
     staged: list[dict[str, Any]] = []
     for item in items:
         source = corpus / "sources" / item.source
@@ -298,10 +337,11 @@ def _build_with(
         )
         return
     key = tag_key(model, authority_sha)
-    job = Job(str(corpus), now, model, jobs, key, authority_sha)
     names = SortedNames()
     total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
     names.add_folder("tei", corpus / "tei", ("*.xml",))
+    furniture = corpus_furniture_of(corpus, names.names("source"))
+    job = Job(str(corpus), now, model, jobs, key, authority_sha, furniture)
     report.orphans = _remove_orphans(corpus, names, state)
     changed = bool(report.orphans)
 

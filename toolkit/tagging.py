@@ -55,6 +55,7 @@ from .authority import (
 )
 from .errors import ToolkitError
 from .model import Span
+from .names import RESP_GAZETTEER, gazetteer_version
 from .tei import (
     NS,
     XML_ID,
@@ -369,12 +370,29 @@ def apply_mentions(
         unit_mentions = [mentions[i] for i in numbers]
         before = len(patch.edits)
         counts, found = _tag_unit(
-            prepared, unit, blocks, unit_mentions, entries, patch, used_ids, result, options
+            prepared,
+            unit,
+            blocks,
+            unit_mentions,
+            entries,
+            patch,
+            used_ids,
+            result,
+            options,
+            authority,  # names helper
         )
         result.counts.update(counts)
         result.decisions.extend(found)
         if len(patch.edits) > before:
-            _update_header(prepared, unit, patch, info, authority.path, authority_sha256)
+            _update_header(
+                prepared,
+                unit,
+                patch,
+                info,
+                authority.path,
+                authority_sha256,
+                gazetteer=counts["gazetteer"] > 0,  # names helper
+            )
             _add_change(prepared, unit, patch, now, info, counts, found)
     if not patch:
         return result
@@ -399,6 +417,7 @@ def _tag_unit(
     used_ids: set[str | None],
     result: TagResult,
     options: Options,
+    authority: Authority | None = None,
 ) -> tuple[Counter[str], list[dec.Decision]]:
     texts = [b.text for b in blocks]
     counts: Counter[str] = Counter()
@@ -444,8 +463,13 @@ def _tag_unit(
     rejected = record.rejected | {d.key for d in found if d.kind == "rejected"}
 
     kept = [[_span(b, s) for s in block.spans if not s.machine] for b, block in enumerate(blocks)]
-    new = _resolve(texts, mentions, entries)
-    new += _short_forms(texts, new, entries)
+    # names helper (issue 11): identity, one type per entity, short forms, gazetteer links are
+    # decided in toolkit/names.py; this call site only maps its result onto _New.
+    from .names import resolve_document
+
+    authority = authority or Authority(tuple(entries.values()))
+    resolution = resolve_document(texts, mentions, authority, markup=kept)
+    new = [_New(m.block, m.start, m.end, m.type, m.ref, m.resp) for m in resolution.mentions]
     desired: list[tuple[_New, str, str]] = []  # (mention, ref, key)
     candidates: dict[str, Entry] = {}
     for item in sorted(new, key=lambda n: (n.block, n.start)):
@@ -464,6 +488,8 @@ def _tag_unit(
                 counts["dropped"] += 1
             continue
         ref = item.ref
+        if ref.startswith("#") and ref[1:] in resolution.entries:  # names helper
+            candidates.setdefault(ref[1:], resolution.entries[ref[1:]])
         if not ref:
             cid = candidate_id(item.type, surface)
             candidates.setdefault(cid, Entry(cid, item.type, surface, reviewed=False))
@@ -518,6 +544,7 @@ def _tag_unit(
     merged = {**{e.id: e for e in result.candidates}, **candidates}
     result.candidates = sorted(merged.values(), key=lambda e: e.id)
     counts["candidates"] += len(candidates)
+    counts["gazetteer"] += sum(e.resp == "#" + RESP_GAZETTEER for e in candidates.values())
     _write_standoff(prepared, unit, candidates.values(), proposals, found, record, options, patch)
     if changed:
         _set_draft(prepared, unit, patch)
@@ -770,6 +797,7 @@ def _update_header(
     info: ModelInfo,
     authority_path: str,
     sha: str,
+    gazetteer: bool = False,
 ) -> None:
     """Declare the tagging software: ``respStmt`` s and ``appInfo`` entries, added or updated."""
     header = unit.find("tei:teiHeader", NS)
@@ -784,10 +812,14 @@ def _update_header(
             f"toolkit {__version__} authority matcher, {Path(authority_path).name} (SHA-256 {sha})",
         ),
         RESP_COREF: (
-            "resolution of short names within the document",
-            f"toolkit {__version__} short-name rule",
+            # names helper: the rules of toolkit/names.py that tag without the model
+            "resolution of names within the document (short forms, repeated forms, names "
+            "after a person's title, gazetteer places after a preposition)",
+            f"toolkit {__version__} document rules (toolkit.names)",
         ),
     }
+    if gazetteer:  # names helper: a standOff entry links a place to the gazetteer
+        statements[RESP_GAZETTEER] = ("place identification", gazetteer_version(authority_path))
     if title_stmt is not None:
         for ident, (resp, name) in statements.items():
             old = next(

@@ -390,6 +390,8 @@ def _file_desc(h: Header) -> etree._Element:
     if h.archival is not None and h.archival.repository:
         source_desc.append(_ms_desc(h.archival, h.original_language, h.languages))
     source_desc.append(_bibl(h))
+    if h.reprint:
+        source_desc.append(E("bibl", h.reprint, type="published"))
     return E("fileDesc", title_stmt, publication, source_desc)
 
 
@@ -451,6 +453,8 @@ def _bibl(h: Header) -> etree._Element:
         bibl.append(E("author", h.author))
     for translator in h.translators:
         bibl.append(E("editor", translator, role="translator"))
+    for editor in h.editors:
+        bibl.append(E("editor", editor, role="editor"))
     if h.publisher:
         bibl.append(E("publisher", h.publisher))
     if h.date:
@@ -461,15 +465,23 @@ def _bibl(h: Header) -> etree._Element:
         bibl.append(E("series", E("title", h.series, type="breadcrumb")))
     if h.url:
         bibl.append(E("idno", h.url, type="URI"))
+    if h.record_id:
+        bibl.append(E("idno", h.record_id, type="record"))
+    if h.number:
+        bibl.append(E("idno", h.number, type="document"))
     if h.citation:
         bibl.append(E("note", h.citation, type="citation"))
     for item in h.contents:
         bibl.append(E("note", item, type="contents"))
+    for label, text in h.notes:
+        bibl.append(E("note", text, type="section", n=label))
+    if h.rights:
+        bibl.append(E("availability", E("p", h.rights)))
     s = h.source
     bibl.append(E("idno", s.name, type="filename"))
     bibl.append(E("idno", s.sha256, type="SHA-256"))
     bibl.append(E("note", s.encoding, type="encoding"))
-    bibl.append(E("note", s.format, type="captureFormat"))
+    bibl.append(E("note", s.format, type="captureFormat", n=s.format_version))
     if s.damage:
         items = [E("item", d.text, n=f"{d.line}:{d.column}") for d in s.damage]
         bibl.append(
@@ -514,12 +526,19 @@ def _profile_desc(h: Header) -> etree._Element:
     profile = E("profileDesc")
     if h.abstract:
         profile.append(E("abstract", E("p", h.abstract)))
-    if h.date:
-        profile.append(E("creation", E("date", h.date_text or h.date, when=h.date)))
+    if h.date or h.place:
+        creation = E("creation")
+        if h.date:
+            creation.append(E("date", h.date_text or h.date, when=h.date))
+        if h.place:
+            creation.append(E("placeName", h.place))
+        profile.append(creation)
     if h.languages:
         profile.append(
             E("langUsage", *(E("language", lang.name, ident=lang.ident) for lang in h.languages))
         )
+    if h.keywords:
+        profile.append(E("textClass", E("keywords", *(E("term", k) for k in h.keywords))))
     return profile
 
 
@@ -584,6 +603,7 @@ def read_header(root: etree._Element) -> Header:
         encoding=b.findtext("tei:note[@type='encoding']", default="", namespaces=NS),
         format=b.findtext("tei:note[@type='captureFormat']", default="", namespaces=NS),
         damage=damage,
+        format_version=b.xpath("string(tei:note[@type='captureFormat']/@n)", namespaces=NS) or None,
     )
     doc_date = b.find("tei:date[@type='document']", NS)
     updated = b.find("tei:date[@type='updated']", NS)
@@ -613,6 +633,20 @@ def read_header(root: etree._Element) -> Header:
         abstract=_t(h, "tei:profileDesc/tei:abstract/tei:p"),
         series=b.findtext("tei:series/tei:title", namespaces=NS),
         contents=tuple(n.text or "" for n in b.iterfind("tei:note[@type='contents']", NS)),
+        editors=tuple(e.text or "" for e in b.iterfind("tei:editor[@role='editor']", NS)),
+        place=h.findtext("tei:profileDesc/tei:creation/tei:placeName", namespaces=NS),
+        number=b.findtext("tei:idno[@type='document']", namespaces=NS),
+        record_id=b.findtext("tei:idno[@type='record']", namespaces=NS),
+        reprint=h.findtext(fd + "tei:sourceDesc/tei:bibl[@type='published']", namespaces=NS),
+        rights=_t(b, "tei:availability/tei:p"),
+        keywords=tuple(
+            t.text or ""
+            for t in h.iterfind("tei:profileDesc/tei:textClass/tei:keywords/tei:term", NS)
+        ),
+        notes=tuple(
+            (n.get("n", ""), "".join(n.itertext()))
+            for n in b.iterfind("tei:note[@type='section']", NS)
+        ),
         decisions=() if decisions == ("No normalization.",) else decisions,
         responsibilities=responsibilities,
         applications=tuple(

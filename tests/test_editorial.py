@@ -15,7 +15,7 @@ from toolkit.cli import main
 from toolkit.tei import NS, parse_bytes
 
 TEXT = (
-    "Mao Zedong wrote to Stalin from Yan'an. The Gestapo file was marked Top Secret.\n\n"
+    "Mao Zedong wrote to Stalin from Yan'an. The Gestapo file was marked Harvest Moon.\n\n"
     "Zhang Wei met the GMD delegation; the Politburo agreed."
 )
 
@@ -52,11 +52,11 @@ def test_unwrapped_tag_is_never_made_again(doc):
     folder, path = doc
     text = path.read_text("utf-8")
     text = re.sub(r"<persName [^>]*>(Gestapo)</persName>", r"\1", text)
-    text = re.sub(r"<persName [^>]*>(Top Secret)</persName>", r"\1", text)
+    text = re.sub(r"<persName [^>]*>(Harvest Moon)</persName>", r"\1", text)
     path.write_text(text, "utf-8")
     run([*tag_args(folder, path), "--editor", "jdoe"])
     after = path.read_text("utf-8")
-    assert "The Gestapo file was marked Top Secret." in after
+    assert "The Gestapo file was marked Harvest Moon." in after
     assert ("persName", "Gestapo") not in machine_tags(after)
     assert '<span type="rejected" subtype="persName" n="' in after
     assert '<respStmt xml:id="jdoe">' in after

@@ -35,3 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_editor.py
+	$(BIN)/python bench/bench_train.py

@@ -271,8 +271,20 @@ def test_shapes_parse_and_format_back(text, repository, levels, rng):
     assert (again.repository, again.levels, again.range) == (repository, levels, rng)
 
 
-def test_there_are_at_least_forty_shapes():
-    assert len(SHAPES) >= 40
+def test_every_registry_alias_is_read_in_a_reference():
+    """Each alias of each packaged archive, cited before a fond/opis/delo reference, parses to
+    that archive and those levels (an alias the parser cannot reach fails here)."""
+    from toolkit.citations import archives
+
+    for entry in archives().values():
+        for alias in (entry.key, *entry.aliases):
+            c = parse_citation(f"{alias}, fond 12, opis 3, delo 45, listy 6-7")
+            assert c.repository == entry.key, (alias, c)
+            assert [(lv.unit, lv.value) for lv in c.levels] == [
+                ("fond", "12"),
+                ("opis", "3"),
+                ("delo", "45"),
+            ], (alias, c)
 
 
 def test_reference_inside_a_citation_sentence():

@@ -41,10 +41,30 @@ def test_convert_matches_golden(tmp_path, path):
 
 
 def test_convert_is_reproducible(tmp_path):
-    run("convert", str(WILSON), "-o", str(tmp_path / "a"))
-    run("convert", str(WILSON), "-o", str(tmp_path / "b"))
-    name = f"{WILSON.stem}.xml"
-    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    """The installed command, run twice in separate processes (other hash seed, time zone and
+    working folder) with one SOURCE_DATE_EPOCH, writes identical bytes; another epoch changes
+    the timestamps and nothing else."""
+    import subprocess
+    import sys
+
+    def convert_in_process(out: str, seed: str, tz: str, epoch: str) -> bytes:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "TZ": tz, "SOURCE_DATE_EPOCH": epoch}
+        (tmp_path / out).mkdir()
+        subprocess.run(
+            [sys.executable, "-m", "toolkit", "convert", str(WILSON), "-o", "."],
+            cwd=tmp_path / out,
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        return (tmp_path / out / f"{WILSON.stem}.xml").read_bytes()
+
+    a = convert_in_process("a", "1", "UTC", "1700000000")
+    b = convert_in_process("b", "2", "America/Lima", "1700000000")
+    c = convert_in_process("c", "1", "UTC", "1000000000")
+    assert a == b
+    assert c != a
+    assert c.replace(b"2001-09-09T01:46:40Z", b"2023-11-14T22:13:20Z") == a
 
 
 def test_bad_inputs_are_reported_and_the_rest_converted(tmp_path):

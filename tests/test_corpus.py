@@ -21,12 +21,18 @@ def _epoch_of(path) -> str:
     return str(calendar.timegm(time.strptime(when, "%Y-%m-%dT%H:%M:%SZ")))
 
 
+# Generated but not committed (.gitignore): the SQLite index is rebuilt by `make run`.
+NOT_COMMITTED = {"index/index.sqlite"}
+
+
 def _outputs(corpus):
     """The corpus files; ``.toolkit/`` is the build's bookkeeping (lock, state), not output."""
     return (
         p.relative_to(corpus)
         for p in corpus.rglob("*")
-        if p.is_file() and p.relative_to(corpus).parts[0] != ".toolkit"
+        if p.is_file()
+        and p.relative_to(corpus).parts[0] != ".toolkit"
+        and p.relative_to(corpus).as_posix() not in NOT_COMMITTED
     )
 
 

@@ -110,9 +110,34 @@ def test_crossing_spans_are_refused():
 
 
 def test_serialization_is_reproducible():
-    a = serialize(to_tei(convert(WILSON.read_bytes(), WILSON.name, now=NOW)))
-    b = serialize(to_tei(convert(WILSON.read_bytes(), WILSON.name, now=NOW)))
-    assert a == b
+    """Two processes with different hash seeds (set and dict order, object ids) and time zones
+    write the same bytes; the moment given is the one written."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from toolkit.sources import convert; "
+        "from toolkit.tei import serialize, to_tei; p = Path(sys.argv[1]); "
+        "sys.stdout.buffer.write(serialize(to_tei(convert(p.read_bytes(), p.name, now=sys.argv[2]))))"
+    )
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(WILSON), now],
+            env={**os.environ, "PYTHONHASHSEED": seed, "TZ": tz},
+            capture_output=True,
+            check=True,
+        ).stdout
+        for seed, tz, now in [
+            ("1", "UTC", NOW),
+            ("2", "Asia/Tokyo", NOW),
+            ("3", "UTC", "2001-01-01T00:00:00Z"),
+        ]
+    ]
+    assert outputs[0] == outputs[1]
+    assert outputs[0] == serialize(to_tei(convert(WILSON.read_bytes(), WILSON.name, now=NOW)))
+    assert outputs[2] != outputs[0]
+    assert outputs[2].replace(b"2001-01-01T00:00:00Z", NOW.encode()) == outputs[0]
 
 
 @pytest.mark.parametrize(

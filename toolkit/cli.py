@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from . import __version__
-from .errors import ToolkitError
+from .errors import EXIT_CANNOT_RUN, EXIT_FOUND_ERRORS, EXIT_OK, ToolkitError, codes_table
 from .files import atomic_write
 
 AUTHORITY = click.option(
@@ -57,18 +58,49 @@ def _fail(error: ToolkitError | str) -> None:
     click.echo(f"error: {error}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ToolkitGroup(click.Group):
+    """The command group: a library error no command caught (an unwritable output folder, a
+    full disk, a symlink out of the corpus) ends the run with its one-line coded message and
+    exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as exc:
+            _cannot_run(exc)
+
+
+_HELP = """Turn archival plain-text captures into provenance-complete TEI P5.
+
+\b
+toolkit convert corpus/sources/*.txt -o corpus/tei
+toolkit tag corpus/tei
+toolkit validate corpus/tei
+toolkit index corpus/tei -o corpus/index
+toolkit build corpus
+toolkit review corpus
+toolkit serve corpus
+toolkit prov corpus -o corpus-prov.json
+toolkit package corpus -o corpus-bag
+
+\b
+Exit status: 0 success; 1 the command ran and found errors (a bad file in a
+batch, validation errors); 2 the command could not run (usage error, unreadable
+schema, unwritable output, full disk).
+
+\b
+Error codes (each message says what happened, where, and how to fix it):
+"""
+
+
+@click.group(
+    cls=ToolkitGroup,
+    help=_HELP + codes_table(),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="toolkit")
 def main() -> None:
-    """Turn archival plain-text captures into provenance-complete TEI P5.
-
-    \b
-    toolkit convert corpus/sources/*.txt -o corpus/tei
-    toolkit tag corpus/tei
-    toolkit validate corpus/tei
-    toolkit index corpus/tei -o corpus/index
-    toolkit build corpus
-    """
+    pass
 
 
 @main.command()
@@ -627,8 +659,14 @@ def review_page_cmd(corpus: Path, output: Path | None) -> None:
 @click.option(
     "--tei-all",
     "tei_all",
+    is_flag=True,
+    help="Also check against the official tei_all schema (TEI P5 4.3.0, shipped with the "
+    "toolkit; jing if installed, lxml otherwise).",
+)
+@click.option(
+    "--tei-all-schema",
     type=click.Path(exists=True, dir_okay=False),
-    help="Also check against a full TEI schema, e.g. tei_all.rng (jing if installed).",
+    help="Another full TEI schema (RELAX NG) for --tei-all; implies --tei-all.",
 )
 @click.option(
     "--authority",
@@ -640,43 +678,74 @@ def validate(
     fmt: str,
     schema: str | None,
     schematron: str | None,
-    tei_all: str | None,
+    tei_all: bool,
+    tei_all_schema: str | None,
     authority: str | None,
 ) -> None:
     """Check TEI files against the project's RELAX NG and Schematron schemas.
 
     PATH is a file or a folder (all *.xml inside). Prints PATH:LINE:COL: error|warning [CODE]
-    message; exits 0 when there is no error, 1 when there is any, 2 on a usage error.
+    message. Exit status: 0 no error; 1 errors found; 2 could not run (a usage error, a schema
+    or --authority file that cannot be read [E401, E402], a folder without *.xml [E403]).
 
     \b
-    Example:
-      toolkit validate corpus/tei --tei-all ../shared/schemas/tei_all.rng
+    Examples:
+      toolkit validate corpus/tei
+      toolkit validate corpus/tei --tei-all --format json
     """
     import json
 
     from .files import expand
-    from .validate import tei_all_problems, validate_files
+    from .validate import Problem, tei_all_problems, validate_files
 
-    files = list(expand(paths))
-    problems = []
-    for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
-        problems += found
-        if fmt == "text":
-            for problem in found:
-                click.echo(str(problem))
-    if tei_all:
-        extra = tei_all_problems(files, tei_all)
-        problems += extra
-        if fmt == "text":
-            for problem in extra:
-                click.echo(str(problem))
+    bad_args = [p for p in paths if p.suffix == ".rng"]
+    if bad_args:
+        raise click.UsageError(
+            f"{bad_args[0]} is a schema, not a TEI file: --tei-all takes no value since the "
+            "schema ships with the toolkit; use --tei-all-schema FILE for another one"
+        )
+    refused: list[ToolkitError] = []
+    files = list(expand(paths, refused=refused))
+    if not files and not refused:
+        _cannot_run(
+            ToolkitError(
+                "E403",
+                "no *.xml file to check here; give TEI files or a folder holding them",
+                " ".join(map(str, paths)),
+            )
+        )
+    problems = [Problem(e.path or "", 1, 1, "error", e.code, e.message) for e in refused]
+    if fmt == "text":
+        for problem in problems:
+            click.echo(str(problem))
+    try:
+        for _, found in validate_files(files, schema=schema, rules=schematron, authority=authority):
+            problems += found
+            if fmt == "text":
+                for problem in found:
+                    click.echo(str(problem))
+        if tei_all or tei_all_schema:
+            extra = tei_all_problems(files, tei_all_schema)
+            problems += extra
+            if fmt == "text":
+                for problem in extra:
+                    click.echo(str(problem))
+    except ToolkitError as exc:
+        _cannot_run(exc)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     if fmt == "json":
         click.echo(json.dumps([p.to_dict() for p in problems], indent=1, ensure_ascii=False))
     else:
-        click.echo(f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)")
-    sys.exit(1 if errors else 0)
+        checked = len(files) + len(refused)
+        click.echo(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    sys.exit(EXIT_FOUND_ERRORS if errors else EXIT_OK)
+
+
+def _cannot_run(error: ToolkitError) -> NoReturn:
+    """Print a one-line coded error and exit 2: the command could not run."""
+    _fail(error)
+    sys.exit(EXIT_CANNOT_RUN)
 
 
 @main.command()
@@ -814,6 +883,144 @@ def build(
         sys.exit(1)
 
 
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+def serve(corpus: Path, host: str, port: int) -> None:
+    """Explore CORPUS/index/index.sqlite in Datasette (needs the publish extra).
+
+    Facets, full-text search, SQL and the canned queries of index/metadata.json, in the
+    browser at http://HOST:PORT/ until Ctrl-C.
+
+    \b
+    Example:
+      toolkit serve corpus --port 8001
+    """
+    from .publish.serve import datasette
+    from .publish.serve import serve as run_server
+
+    try:
+        datasette(corpus)
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    click.echo(f"Datasette on http://{host}:{port}/index (Ctrl-C to stop)")
+    run_server(corpus, host=host, port=port)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The PROV file: .json (PROV-JSON), .ttl (PROV-O Turtle), .provn or .xml.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "turtle", "provn", "xml"]),
+    help="Output format; default from the file's suffix.",
+)
+def prov(corpus: Path, output: Path, fmt: str | None) -> None:
+    """Export the corpus's provenance as W3C PROV (needs the publish extra).
+
+    Sources (SHA-256), TEI files and their versions, every conversion, tagging, review and
+    training run recorded in the TEI headers, the software, models and people involved.
+
+    \b
+    Examples:
+      toolkit prov corpus -o corpus-prov.json
+      toolkit prov corpus -o corpus-prov.ttl
+    """
+    from .files import expand
+    from .index import publish_settings
+    from .publish.prov import corpus_provenance, default_base_uri, format_of, serialize
+
+    try:
+        kind = format_of(output, fmt)
+        if not (corpus / "tei").is_dir():
+            raise ToolkitError("E705", f"{corpus}/tei is not a folder; give a corpus folder")
+        settings = publish_settings(corpus / "index")
+        doc, report = corpus_provenance(
+            expand([corpus / "tei"]),
+            base_uri=default_base_uri(corpus, settings),
+            index=corpus / "index" / "index.xml",
+        )
+        atomic_write(output, serialize(doc, kind))
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    except OSError as exc:
+        _fail(f"{output}: cannot write ({exc.strerror})")
+        sys.exit(2)
+    for error in report.errors:
+        _fail(error)
+    click.echo(
+        f"{output}: {report.documents} document(s), {report.activities} activities, "
+        f"{report.agents} agents"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, file_okay=False), default="corpus")
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(path_type=Path, file_okay=True),
+    required=True,
+    help="The bag's folder (must not exist, or be empty).",
+)
+@click.option("--organization", help="bag-info Source-Organization ([publish] organization).")
+def package(corpus: Path, outdir: Path, organization: str | None) -> None:
+    """Pack the corpus as a BagIt bag with SHA-256 and SHA-512 manifests (publish extra).
+
+    Sources, TEI, authority file, index and PROV provenance; validate it with
+    `bagit.py --validate DIR`.
+
+    \b
+    Example:
+      toolkit package corpus -o corpus-bag
+    """
+    from .index import publish_settings
+    from .provenance import timestamp
+    from .publish.bag import make_package, validate_package
+    from .publish.prov import default_base_uri
+
+    now = _timestamp(timestamp)
+    settings = publish_settings(corpus / "index")
+    try:
+        report = make_package(
+            corpus,
+            outdir,
+            now=now,
+            organization=organization or settings.get("organization"),
+            base_uri=default_base_uri(corpus, settings),
+        )
+    except ToolkitError as exc:
+        _fail(exc)
+        sys.exit(2)
+    except OSError as exc:
+        _fail(f"{outdir}: cannot write the bag ({exc.strerror})")
+        sys.exit(2)
+    for path in report.skipped:
+        click.echo(f"warning: {path}: not a regular file inside the corpus; not packed", err=True)
+    problems = validate_package(outdir)
+    for problem in problems:
+        _fail(f"{outdir}: [E706] {problem}")
+    click.echo(
+        f"{outdir}: BagIt bag of {report.files} file(s) ({report.sources} source(s), "
+        f"{report.tei} TEI file(s)); manifests SHA-256, SHA-512; "
+        + ("valid" if not problems else "INVALID")
+    )
+    if problems:
+        sys.exit(1)
+
+
 @contextmanager
 def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar counting documents (none for small runs)."""
@@ -822,6 +1029,108 @@ def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
         return
     with click.progressbar(length=total, label=f"{label:8}", file=sys.stderr) as bar:
         yield bar.update
+
+
+@main.command()
+@click.argument("corpus", type=click.Path(path_type=Path, exists=True), default="corpus")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the trained pipeline [default: CORPUS/model].",
+)
+@click.option(
+    "--extra",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="An IOB file (token TAG lines) of extra gold sentences; repeatable.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of split and training.")
+@click.option(
+    "--max-epochs",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="At most this many passes over the training data.",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(0, 1000),
+    default=4,
+    show_default=True,
+    help="Stop after this many epochs without a better dev F1 (0: never).",
+)
+@click.option("--force", is_flag=True, help="Write the model even if it is worse than the base.")
+@click.option("--model", help="Base spaCy pipeline (name or path); default en_core_web_sm.")
+def train(
+    corpus: Path,
+    output: Path | None,
+    extra: tuple[Path, ...],
+    seed: int,
+    max_epochs: int,
+    patience: int,
+    force: bool,
+    model: str | None,
+) -> None:
+    """Fine-tune the NER model on the corpus's reviewed documents.
+
+    CORPUS is a corpus folder (its tei/*.xml) or a folder of TEI files. Only documents an
+    editor confirmed (revisionDesc/@status="reviewed") are training data. Prints the dev
+    scores of the base and the trained model; a model worse than the base is not written
+    unless --force. Ctrl-C keeps the best model so far.
+
+    \b
+    Example:
+      toolkit train corpus -o corpus/model --max-epochs 20
+      toolkit tag corpus/tei --model corpus/model
+    """
+    from .train import RefusedError, TrainError, corpus_files, score_table
+    from .train import train as run_train
+
+    target = output or (corpus / "model" if corpus.is_dir() else corpus.parent / "model")
+
+    def show(p):  # type: ignore[no-untyped-def]
+        if p is None:
+            return None
+        return f"epoch {p.epoch}  loss {p.loss:.1f}  dev F1 {p.dev_f1:.3f} (best {p.best_f1:.3f})"
+
+    bar = click.progressbar(
+        length=max_epochs, label="training", file=sys.stderr, item_show_func=show, show_pos=True
+    )
+    try:
+        with bar:
+            report = run_train(
+                corpus_files(corpus),
+                target,
+                extra=extra,
+                base=model,
+                seed=seed,
+                max_epochs=max_epochs,
+                patience=patience,
+                force=force,
+                progress=lambda p: bar.update(max(0, p.epoch - bar.pos), p),
+            )
+    except RefusedError as exc:
+        click.echo(score_table(exc.report.before, exc.report.after))
+        _fail(exc)
+        sys.exit(1)
+    except (TrainError, ToolkitError) as exc:
+        _fail(exc)
+        sys.exit(2)
+    for error in report.errors:
+        _fail(error)
+    click.echo(score_table(report.before, report.after))
+    d, m = report.documents, report.mentions
+    state = "interrupted; best epoch kept" if report.interrupted else f"{report.epochs} epoch(s)"
+    click.echo(
+        f"{target}: {report.base}_toolkit from {report.base} {report.base_version}; "
+        f"{d['train']} train / {d['dev']} dev document(s), {d['extra_sentences']} extra "
+        f"sentence(s), {d['rehearsal_texts']} rehearsal text(s); mentions: persons "
+        f"{m['person']}, places {m['place']}, organizations {m['org']}; {state}, "
+        f"{report.seconds:.0f} s; training data SHA-256 {report.training_sha256}"
+    )
+    if report.errors:
+        sys.exit(1)
 
 
 @main.command()

@@ -74,6 +74,8 @@ class ModelInfo:
     version: str
     spacy_version: str
     package: str
+    # train helper (issue 12): the training-data SHA-256 of a model written by `toolkit train`.
+    training_sha256: str | None = None
 
 
 @Language.factory(
@@ -199,6 +201,7 @@ def load_pipeline(model: str | None, authority: Authority | None) -> tuple[Langu
         version=str(meta.get("version", "0")),
         spacy_version=spacy.__version__,
         package=str(model or candidates[0]),
+        training_sha256=(meta.get("toolkit_training") or {}).get("training_sha256"),  # issue 12
     )
     return nlp, info
 

@@ -1,26 +1,94 @@
-"""File-system edges: atomic writes and expanding file/folder arguments."""
+"""File-system edges: atomic writes, confined reads, expanding file/folder arguments.
+
+Every file-system failure here becomes a :class:`~toolkit.errors.ToolkitError` with a stable
+code and one line saying what to do (:func:`fs_error`), never an ``OSError`` traceback:
+
+- ``E910`` no permission / read-only file system, ``E911`` disk full (or a file-size limit),
+  ``E912`` a name or path too long, ``E913`` a path that must be a folder is a file (``-o``
+  below a regular file, ``tei/`` being a file) or the other way round, ``E914`` anything else;
+- ``E141`` a file whose real path (after symlinks) leaves the folder it was found in: a symlink
+  in ``sources/`` or ``tei/`` pointing at ``/etc/passwd`` is refused, never read.
+
+Confinement rule: a file found by expanding a folder must resolve inside that folder; a file
+named directly must resolve inside the folder it is named in (so ``sources/*.txt`` expanded by
+the shell is checked against ``sources/``). A folder given as an argument may itself be a
+symlink: its real path is the root.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import ToolkitError
+
+_CODES = {
+    errno.EACCES: "E910",
+    errno.EPERM: "E910",
+    errno.EROFS: "E910",
+    errno.ENOSPC: "E911",
+    errno.EDQUOT: "E911",
+    errno.EFBIG: "E911",
+    errno.ENAMETOOLONG: "E912",
+    errno.ENOTDIR: "E913",
+    errno.EISDIR: "E913",
+    errno.EEXIST: "E913",
+}
+_FIXES = {
+    "E910": "check the permissions, or write elsewhere with -o",
+    "E911": "free some space (or raise the file-size limit) and run again",
+    "E912": "shorten the file name (most file systems allow 255 bytes) or the folder path",
+    "E913": "a file stands where a folder is needed (or a folder where a file is); move it",
+    "E914": "check the path and the file system",
+}
+
+
+def fs_error(exc: OSError, path: str | Path, action: str) -> ToolkitError:
+    """A coded one-line error for an ``OSError`` met while doing ``action`` on ``path``."""
+    code = _CODES.get(exc.errno or 0, "E914")
+    reason = exc.strerror or exc.__class__.__name__
+    return ToolkitError(code, f"cannot {action} ({reason}); {_FIXES[code]}", str(path))
+
+
+def ensure_dir(path: str | Path) -> Path:
+    """Create folder ``path`` (and parents), or raise a coded error."""
+    target = Path(path)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # a file stands there
+        raise fs_error(exc, target, "create the folder") from None
+    except OSError as exc:
+        raise fs_error(exc, target, "create the folder") from None
+    return target
+
 
 @contextmanager
 def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
-    """A binary file that replaces ``path`` when the block ends without an error."""
+    """A binary file that replaces ``path`` when the block ends without an error.
+
+    File-system failures (read-only, disk full, name too long, a file where the folder should
+    be) raise a coded :class:`ToolkitError`; the temporary file is removed.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    ensure_dir(target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tk.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise fs_error(exc, target, "write") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise fs_error(exc, target, "write") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -31,17 +99,86 @@ def atomic_write(path: str | Path, data: bytes) -> None:
 
     A reader sees the old file or the new one, never half of one; a crash leaves no stray file.
     There is no fsync: atomicity is what batch runs over thousands of files need, and syncing
-    each file would cost them several percent of their time.
+    each file would cost them several percent of their time. The temporary file's name does not
+    grow with ``path``'s, so a name near the file system's limit fails with ``E912`` only if the
+    target itself is too long.
     """
     with atomic_open(path) as fh:
         fh.write(data)
 
 
-def expand(paths: Iterable[str | Path], pattern: str = "*.xml") -> Iterator[Path]:
-    """Files as given, folders as their ``pattern`` files (sorted, recursive); order kept."""
+def is_inside(path: str | Path, root: str | Path) -> bool:
+    """Whether ``path``'s real path (symlinks resolved) lies inside ``root``'s real path."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def check_inside(path: str | Path, root: str | Path | None = None) -> None:
+    """Refuse (``E141``) a file whose real path leaves ``root`` (default: its own folder)."""
+    base = Path(root) if root is not None else Path(path).parent
+    if not is_inside(path, base):
+        raise ToolkitError(
+            "E141",
+            f"is a link to {os.path.realpath(path)}, outside {base}; the toolkit reads only "
+            "files inside the corpus: copy the file in instead of linking it",
+            str(path),
+        )
+
+
+def read_file(path: str | Path, *, code: str = "E914") -> bytes:
+    """The bytes of regular file ``path``; a FIFO or device (reading could hang) and every
+    ``OSError`` become a ``ToolkitError`` with ``code``."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ToolkitError(code, fs_error(exc, path, "read the file").message, str(path)) from None
+
+
+def read_inside(path: str | Path, root: str | Path | None = None, *, code: str = "E914") -> bytes:
+    """The bytes of ``path`` after :func:`check_inside` (see :func:`read_file`)."""
+    check_inside(path, root)
+    return read_file(path, code=code)
+
+
+def expand(
+    paths: Iterable[str | Path],
+    pattern: str = "*.xml",
+    refused: list[ToolkitError] | None = None,
+) -> Iterator[Path]:
+    """Files as given, folders as their ``pattern`` files (sorted, recursive); order kept.
+
+    A file whose real path leaves its folder argument (or, for a file named directly, its own
+    folder) is refused (``E141``), and so is a FIFO or device (``E914``: reading could hang):
+    appended to ``refused`` and skipped, or raised when no list is given. Symlinked sub-folders
+    are not descended into.
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob(pattern) if p.is_file())
+            found = []
+            for folder, dirs, names in os.walk(path, followlinks=False):
+                dirs.sort()
+                found += [Path(folder) / n for n in names if Path(n).match(pattern)]
+            candidates, root = sorted(found), path
         else:
-            yield path
+            candidates, root = [path], path.parent
+        for candidate in candidates:
+            if candidate.is_dir():
+                continue
+            try:
+                if candidate.exists() or candidate.is_symlink():
+                    check_inside(candidate, root)
+                if candidate.exists() and not candidate.is_file():
+                    raise ToolkitError(
+                        "E914",
+                        "is not a regular file (a FIFO or device?); not read",
+                        str(candidate),
+                    )
+            except ToolkitError as exc:
+                if refused is None:
+                    raise
+                refused.append(exc)
+                continue
+            yield candidate

@@ -1,26 +1,48 @@
-"""The corpus entity index: tagged TEI files -> TEI lists, JSON, CSV, HTML register.
+"""The corpus entity index: tagged TEI files -> SQLite, TEI lists, JSON, CSV, HTML register.
 
-Documents are read one at a time (``from_tei``) and their mentions streamed into a temporary
-SQLite table, so memory stays bounded however large the corpus; the outputs are then written
-from ordered queries. Entities merge across documents through ``@ref``: ``auth:ID`` is the
-authority entry ID, ``#cand-...`` an unreviewed candidate (described in the document's
-``standOff``). A name without ``@ref`` (tagged by hand) is indexed under its type and form,
-marked unreviewed.
+Documents are read one at a time (``from_tei``) and their mentions streamed into
+``index.sqlite`` (:mod:`toolkit.publish.sqlite`), so memory stays bounded however large the
+corpus; every other output is then written from ordered queries over that database. Entities
+merge across documents through ``@ref``: ``auth:ID`` is the authority entry ID, ``#cand-...`` an
+unreviewed candidate (described in the document's ``standOff``). A name without ``@ref`` (tagged
+by hand) is indexed under its type and form, marked unreviewed.
+
+Names of files and ids, decided here:
+
+- A document's id is its file stem; when two files given share a stem (``a/report.xml`` and
+  ``b/report.xml``), each gets the stem plus 8 hex digits of its relative path's SHA-1, so each
+  has its own reading view (``docs/<id>.html``).
+- Links to files are percent-encoded (a ``#``, ``?`` or ``%`` in a file name stays part of the
+  name), in ``index.xml`` pointers and in every HTML ``href``.
+- An entity's ``xml:id`` in ``index.xml`` (and its anchor ``e-<id>`` in the register) is its id
+  when that is a valid NCName; otherwise the id with each other character replaced by ``-`` plus
+  8 hex digits of the id's SHA-1, so ``#a:b`` and ``#a-b`` stay two entries.
+- A document's date (``documents.date``, the timeline) is its date, or for a web capture
+  without one its last update.
+- ``index.csv`` cells that a spreadsheet would read as a formula (starting with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return) get a leading ``'`` (the OWASP advice on CSV
+  injection), and every cell is quoted.
+- The register shows at most ``REGISTER_MENTIONS`` mentions in context and ``REGISTER_DOCUMENTS``
+  documents per entry (the rest are counted and are all in ``index.csv``, ``index.json``,
+  ``index.xml`` and ``index.sqlite``), so it stays quick to load on large corpora.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import hashlib
 import html
 import io
 import json
 import os
 import re
-import sqlite3
+import tomllib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -30,6 +52,9 @@ from .authority import LIST_OF, NAME_OF, TYPE_OF_NAME, Authority, candidate_id
 from .errors import ToolkitError
 from .files import atomic_open, atomic_write
 from .model import Document, Span
+from .publish import pages
+from .publish.geo import authority_coordinates, gazetteer_coordinates
+from .publish.sqlite import EntityRow, Store, datasette_metadata
 from .tei import (
     NS,
     TEI_NS,
@@ -46,7 +71,11 @@ from .tei import (
 
 CSV_COLUMNS = ("entity_id", "type", "main_name", "surface", "document", "element_id", "context")
 CONTEXT = 80
-TYPE_LABEL = {"person": "Persons", "place": "Places", "org": "Organizations"}
+TYPE_LABEL = pages.TYPE_LABEL
+REGISTER_MENTIONS = 25
+REGISTER_DOCUMENTS = 50
+COOCCURRING = 8
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -58,13 +87,7 @@ class IndexReport:
     errors: list[ToolkitError] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Entity:
-    id: str
-    type: str
-    main: str
-    reviewed: bool
-    idnos: tuple[tuple[str, str], ...] = ()
+_Entity = EntityRow
 
 
 def context_of(text: str, start: int, end: int, width: int = CONTEXT) -> tuple[str, str, str]:
@@ -78,79 +101,55 @@ def context_of(text: str, start: int, end: int, width: int = CONTEXT) -> tuple[s
     return left, text[start:end], right
 
 
-class _Store:
-    """Mentions and documents in a temporary SQLite database (on disk, not in memory)."""
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or CR
+    (a formula to Excel, LibreOffice and Google Sheets) is escaped with ``'`` (OWASP)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
-    def __init__(self, path: str = "") -> None:
-        self.db = sqlite3.connect(path)
-        self.db.executescript(
-            """
-            CREATE TABLE doc (n INTEGER PRIMARY KEY, stem TEXT, title TEXT, rel TEXT);
-            CREATE TABLE entity (id TEXT PRIMARY KEY, type TEXT, main TEXT, reviewed INT,
-                                 idnos TEXT);
-            CREATE TABLE mention (entity TEXT, doc INT, element TEXT, surface TEXT,
-                                  left TEXT, right TEXT, seq INT);
-            """
-        )
 
-    def add_entity(self, e: _Entity) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO entity VALUES (?, ?, ?, ?, ?)",
-            (e.id, e.type, e.main, int(e.reviewed), json.dumps(e.idnos)),
-        )
+def anchor(ident: str) -> str:
+    """An entity's ``xml:id`` in ``index.xml`` and its anchor in the register (injective)."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", ident):
+        return ident
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", ident)
+    if not re.match(r"[A-Za-z_]", name):
+        name = "e-" + name
+    return f"{name}-{hashlib.sha1(ident.encode()).hexdigest()[:8]}"
+
+
+def document_key(path: Path, base: Path) -> str:
+    """A document's provisional id: its stem plus 8 hex digits of its path relative to ``base``
+    (the index folder). :func:`_final_ids` drops the suffix where the stem is unique."""
+    rel = os.path.relpath(path.resolve(), base)
+    return f"{path.stem}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
+
+
+def publish_settings(outdir: Path) -> dict[str, str]:
+    """The ``[publish]`` table of ``toolkit.toml`` in the folder holding ``outdir`` (the corpus
+    folder): title, description, license, license_url, source, source_url, organization."""
+    path = outdir.parent / "toolkit.toml"
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("publish", {})
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return {k: str(v) for k, v in table.items() if isinstance(v, str | int | float)}
 
 
 def build_index(
     paths: Iterable[Path], authority: Authority, outdir: Path, *, now: str
 ) -> IndexReport:
-    """Read tagged TEI files and write ``index.xml/json/csv/html`` and ``docs/*.html``."""
-    store = _Store()
+    """Read tagged TEI files and write ``index.sqlite``, ``metadata.json``,
+    ``index.xml/json/csv/html``, ``map.html``, ``timeline.html`` and ``docs/*.html``."""
     report = IndexReport()
-    atomic_write(outdir / "register.css", _CSS.lstrip().encode())
-    _add_documents(store, enumerate(paths), authority, outdir, report)
-    store.db.execute("CREATE INDEX mention_entity ON mention (entity, doc, seq)")
-    _write_outputs(store, outdir, report, now)
+    store = Store(outdir / "index.sqlite")
+    try:
+        store.add_authority_places(_authority_places(authority))
+        _add_documents(store, enumerate(paths), authority, outdir, report)
+        _finish(store, outdir, report, now)
+    except BaseException:
+        store.abort()
+        raise
     return report
-
-
-def _add_documents(
-    store: _Store,
-    numbered: Iterable[tuple[int, Path]],
-    authority: Authority,
-    outdir: Path,
-    report: IndexReport,
-) -> None:
-    """Read documents (numbered in corpus order) into the store; write their reading views."""
-    entries = authority.by_id()
-    base = outdir.resolve()
-    for n, path in numbered:
-        try:
-            root = parse_bytes(path.read_bytes(), str(path)).getroot()
-            require_tei(root.getroottree(), str(path))
-            doc = from_tei(root)
-        except OSError as exc:
-            report.errors.append(ToolkitError("E205", f"cannot read ({exc.strerror})", str(path)))
-            continue
-        except ToolkitError as exc:
-            exc.path = str(path)
-            report.errors.append(exc)
-            continue
-        local = _standoff_entries(root)
-        rel = Path(os.path.relpath(path.resolve(), base)).as_posix()
-        store.db.execute(
-            "INSERT INTO doc VALUES (?, ?, ?, ?)", (n, path.stem, doc.header.title, rel)
-        )
-        report.documents += 1
-        for seq, (span, text) in enumerate(_names(doc)):
-            entity = _entity_of(span, text[span.start : span.end], entries, local)
-            store.add_entity(entity)
-            left, keyword, right = context_of(text, span.start, span.end)
-            store.db.execute(
-                "INSERT INTO mention VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (entity.id, n, span.get("xml:id") or "", keyword, left, right, seq),
-            )
-            report.mentions += 1
-        _write_reading_view(outdir, doc, path)
 
 
 def index_part(
@@ -160,12 +159,15 @@ def index_part(
     order) into the SQLite file ``part``, and their reading views; :func:`merge_index` then
     writes the index. ``merge_index`` over the parts of all documents writes exactly what
     :func:`build_index` writes."""
-    part.unlink(missing_ok=True)  # a retried task starts again
-    store = _Store(str(part))
+    store = Store(part, part=True)  # a retried task starts again
     report = IndexReport()
-    _add_documents(store, numbered, authority, outdir, report)
-    store.db.commit()
-    store.db.close()
+    try:
+        store.add_authority_places(_authority_places(authority))
+        _add_documents(store, numbered, authority, outdir, report)
+        store.close()
+    except BaseException:
+        store.abort()
+        raise
     return report
 
 
@@ -173,21 +175,152 @@ def merge_index(parts: Iterable[Path], outdir: Path, *, now: str) -> IndexReport
     """Write the index from :func:`index_part` files, merged in the order given (corpus order).
 
     Rows are copied database to database, so mentions never pass through Python all at once."""
-    store = _Store()
     report = IndexReport()
-    atomic_write(outdir / "register.css", _CSS.lstrip().encode())
-    for part in parts:
-        store.db.execute("ATTACH DATABASE ? AS part", (str(part),))
-        store.db.execute("INSERT INTO doc SELECT * FROM part.doc ORDER BY n")
-        store.db.execute("INSERT OR IGNORE INTO entity SELECT * FROM part.entity ORDER BY rowid")
-        store.db.execute("INSERT INTO mention SELECT * FROM part.mention ORDER BY rowid")
-        store.db.commit()
-        store.db.execute("DETACH DATABASE part")
-    report.documents = store.db.execute("SELECT count(*) FROM doc").fetchone()[0]
-    report.mentions = store.db.execute("SELECT count(*) FROM mention").fetchone()[0]
-    store.db.execute("CREATE INDEX mention_entity ON mention (entity, doc, seq)")
-    _write_outputs(store, outdir, report, now)
+    store = Store(outdir / "index.sqlite")
+    try:
+        for part in parts:
+            store.merge_part(part)
+        report.documents = store.db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        report.mentions = store.db.execute("SELECT count(*) FROM mentions").fetchone()[0]
+        _finish(store, outdir, report, now)
+    except BaseException:
+        store.abort()
+        raise
     return report
+
+
+def _add_documents(
+    store: Store,
+    numbered: Iterable[tuple[int, Path]],
+    authority: Authority,
+    outdir: Path,
+    report: IndexReport,
+) -> None:
+    """Read documents (numbered in corpus order) into the store; write their reading views."""
+    entries = authority.by_id()
+    base = outdir.resolve()
+    for n, path in numbered:
+        _index_document(store, report, path, document_key(path, base), n, base, entries, outdir)
+
+
+def _finish(store: Store, outdir: Path, report: IndexReport, now: str) -> None:
+    """Everything after the documents pass: ids, tables, coordinates, every output file."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    for name in pages.ASSETS:
+        atomic_write(outdir / name, pages.asset(name))
+    _final_ids(store, outdir)
+    store.finish_load()
+    store.set_coordinates(_coordinates(store))
+    _write_outputs(store, outdir, report, now)
+    atomic_write(outdir / "map.html", pages.map_page(store, anchor).encode())
+    atomic_write(outdir / "timeline.html", pages.timeline_page(store, anchor).encode())
+    meta = datasette_metadata(
+        title="Corpus entity index", now=now, version=__version__, settings=publish_settings(outdir)
+    )
+    atomic_write(
+        outdir / "metadata.json", (json.dumps(meta, indent=1, ensure_ascii=False) + "\n").encode()
+    )
+    store.commit()
+
+
+def _final_ids(store: Store, outdir: Path) -> None:
+    """A document whose stem no other document shares takes the stem as its id; its reading
+    view is renamed to match."""
+    rows = store.db.execute("SELECT id, tei_file FROM documents ORDER BY position").fetchall()
+    stems = Counter(PurePosixPath(rel).stem for _, rel in rows)
+    renames = [
+        (key, PurePosixPath(rel).stem) for key, rel in rows if stems[PurePosixPath(rel).stem] == 1
+    ]
+    for key, stem in renames:
+        os.replace(outdir / "docs" / f"{key}.html", outdir / "docs" / f"{stem}.html")
+    store.rename_documents(renames)
+
+
+def _index_document(
+    store: Store,
+    report: IndexReport,
+    path: Path,
+    doc_id: str,
+    n: int,
+    base: Path,
+    entries: dict,
+    outdir: Path,
+) -> None:
+    try:
+        root = parse_bytes(path.read_bytes(), str(path)).getroot()
+        require_tei(root.getroottree(), str(path))
+        doc = from_tei(root)
+    except OSError as exc:
+        report.errors.append(ToolkitError("E205", f"cannot read ({exc.strerror})", str(path)))
+        return
+    except ToolkitError as exc:
+        exc.path = str(path)
+        report.errors.append(exc)
+        return
+    local = _standoff_entries(root)
+    h = doc.header
+    date = h.date or h.updated or None  # a web article's own date is its last update
+    year = int(date[:4]) if date and re.match(r"-?\d{4}", date) else None
+    archival = h.archival
+    store.add_document(
+        {
+            "id": doc_id,
+            "position": n,
+            "title": h.title,
+            "date": date,
+            "year": year,
+            "language": h.language,
+            "source_file": h.source.name,
+            "source_sha256": h.source.sha256,
+            "repository": archival.repository if archival else None,
+            "shelfmark": ", ".join(f"{lv.unit} {lv.value}" for lv in archival.levels)
+            if archival
+            else None,
+            "citation": archival.raw if archival else None,
+            "url": h.url,
+            "publisher": h.publisher,
+            "tei_file": Path(os.path.relpath(path.resolve(), base)).as_posix(),
+            "reading_view": f"docs/{doc_id}.html",
+            "text": doc.text(),
+        }
+    )
+    report.documents += 1
+    rows = []
+    for seq, (span, text) in enumerate(_names(doc)):
+        entity = _entity_of(span, text[span.start : span.end], entries, local)
+        store.add_entity(entity)
+        left, keyword, right = context_of(text, span.start, span.end)
+        rows.append(
+            (entity.id, doc_id, span.get("xml:id") or "", span.block, seq, keyword, left, right)
+        )
+    store.add_mentions(rows)
+    report.mentions += len(rows)
+    _write_reading_view(outdir, doc, path, doc_id)
+
+
+def _authority_places(authority: Authority) -> list[tuple[str, str, float | None, float | None]]:
+    """(id, names as JSON, lat, long) of the authority's places; coordinates from its ``geo``."""
+    geo = {}
+    with contextlib.suppress(OSError):
+        geo = authority_coordinates(Path(authority.path).read_bytes(), authority.path)
+    return [
+        (e.id, json.dumps(list(e.names), ensure_ascii=False), *geo.get(e.id, (None, None))[:2])
+        for e in authority.entries
+        if e.type == "place"
+    ]
+
+
+def _coordinates(store: Store) -> dict:
+    """Coordinates of the index's places: the authority file first, then GeoNames."""
+    known = {}
+    missing = []
+    for ident, main, names, lat, lon in store.places():
+        if lat is not None:
+            known[ident] = (lat, lon, "authority file")
+        else:
+            missing.append((ident, json.loads(names) if names else [main]))
+    known.update(gazetteer_coordinates(missing))
+    return known
 
 
 def _names(doc: Document) -> Iterator[tuple[Span, str]]:
@@ -223,60 +356,21 @@ def _entity_of(span: Span, surface: str, entries: dict, local: dict[str, _Entity
 # --- outputs --------------------------------------------------------------------------------
 
 
-_TYPE_ORDER = "CASE type WHEN 'person' THEN 0 WHEN 'place' THEN 1 ELSE 2 END"
 _XMLNS = {"xml": "http://www.w3.org/XML/1998/namespace"}  # xmlfile mis-prefixes it otherwise
 
 
-def _entities(store: _Store) -> Iterator[dict]:
-    """Entity summaries (variants and documents with counts), by type and name; no mentions."""
-    rows = store.db.execute(
-        "SELECT id, type, main, reviewed, idnos FROM entity "
-        f"ORDER BY {_TYPE_ORDER}, lower(main), id"
-    ).fetchall()  # entities are few next to mentions
-    for ident, kind, main, reviewed, idnos in rows:
-        variants = store.db.execute(
-            "SELECT surface, count(*) FROM mention WHERE entity = ? GROUP BY surface "
-            "ORDER BY surface",
-            (ident,),
-        ).fetchall()
-        documents = store.db.execute(
-            "SELECT d.stem, count(*) FROM mention m JOIN doc d ON d.n = m.doc "
-            "WHERE m.entity = ? GROUP BY m.doc ORDER BY m.doc",
-            (ident,),
-        ).fetchall()
-        yield {
-            "id": ident,
-            "type": kind,
-            "main_name": main,
-            "reviewed": bool(reviewed),
-            "idnos": [{"type": t, "value": v} for t, v in json.loads(idnos)],
-            "variants": [{"name": k, "count": v} for k, v in variants],
-            "documents": [{"document": k, "mentions": v} for k, v in documents],
-        }
-
-
-def _mentions(store: _Store, ident: str) -> Iterator[dict]:
-    """The mentions of one entity, streamed from the database in document order."""
-    cursor = store.db.execute(
-        "SELECT d.stem, d.rel, m.element, m.surface, m.left, m.right FROM mention m "
-        "JOIN doc d ON d.n = m.doc WHERE m.entity = ? ORDER BY m.doc, m.seq",
-        (ident,),
-    )
-    keys = ("document", "path", "element_id", "surface", "left", "right")
-    for row in cursor:
-        yield dict(zip(keys, row, strict=True))
-
-
-def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -> None:
+def _write_outputs(store: Store, outdir: Path, report: IndexReport, now: str) -> None:
     """Write the four index files in one pass, streaming entity by entity, mention by mention."""
     docs = [
-        {"document": stem, "path": rel, "title": title}
-        for stem, rel, title in store.db.execute("SELECT stem, rel, title FROM doc ORDER BY n")
+        {"document": ident, "path": rel, "title": title}
+        for ident, rel, title in store.db.execute(
+            "SELECT id, tei_file, title FROM documents ORDER BY position"
+        )
     ]
-    for kind, count in store.db.execute("SELECT type, count(*) FROM entity GROUP BY type"):
+    for kind, count in store.db.execute("SELECT type, count(*) FROM entities GROUP BY type"):
         report.entities[kind] = count
     report.candidates = store.db.execute(
-        "SELECT count(*) FROM entity WHERE NOT reviewed"
+        "SELECT count(*) FROM entities WHERE status = 'candidate'"
     ).fetchone()[0]
     totals = (sum(report.entities.values()), report.mentions)
     with (
@@ -293,12 +387,14 @@ def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -
             csv.writer(
                 io.TextIOWrapper(csv_fh, "utf-8", newline="", write_through=True),
                 lineterminator="\n",
+                quoting=csv.QUOTE_ALL,
             ),
+            store,
         )
         out.rows.writerow(CSV_COLUMNS)
         head = json.dumps({"generated": now, "toolkit": __version__, "documents": docs}, indent=1)
         json_fh.write(head[:-2].encode() + b',\n "entities": [')
-        html_fh.write(_html_head(docs, totals, now).encode())
+        html_fh.write(_html_head(docs, totals, report, now).encode())
         xf.write_declaration()
         separator = b"\n  "
         attrs = {XML_ID: "corpus-index", XML_LANG: "en"}
@@ -309,9 +405,12 @@ def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -
             with xf.element(T + "text"):
                 xf.write("\n    ")
                 with xf.element(T + "body"):
-                    for kind, group in groupby(_entities(store), key=lambda e: e["type"]):
+                    for kind, group in groupby(store.entities(), key=lambda e: e["type"]):
                         html_fh.write(
-                            f'<section><h2 id="{kind}">{TYPE_LABEL[kind]}</h2>\n'.encode()
+                            f'<section data-type="{kind}" aria-labelledby="{kind}">'
+                            f'<h2 id="{kind}">{TYPE_LABEL[kind]} '
+                            f'<span class="type-count">({report.entities[kind]})</span>'
+                            "</h2>\n".encode()
                         )
                         xf.write("\n      ")
                         with xf.element(T + LIST_OF[kind], type="index"):
@@ -319,7 +418,7 @@ def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -
                             for e in group:
                                 json_fh.write(separator)
                                 separator = b",\n  "
-                                _write_entity(store, e, out)
+                                _write_entity(e, out)
                             xf.write("\n      ")
                         html_fh.write(b"</section>\n")
                     if not totals[0]:
@@ -328,7 +427,7 @@ def _write_outputs(store: _Store, outdir: Path, report: IndexReport, now: str) -
                 xf.write("\n  ")
             xf.write("\n")
         json_fh.write(b"\n ]\n}\n")
-        html_fh.write(b"</body>\n</html>\n")
+        html_fh.write(b"</main>\n</body>\n</html>\n")
 
 
 @dataclass
@@ -337,44 +436,48 @@ class _Outputs:
     html: BinaryIO
     json: BinaryIO
     rows: Any
+    store: Store
 
 
-def _write_entity(store: _Store, e: dict, out: _Outputs) -> None:
+def _write_entity(e: dict, out: _Outputs) -> None:
     """One entity into all four outputs; its mentions are read once, as a stream."""
     pad = "\n" + "  " * 5
     out.json.write(json.dumps(e, ensure_ascii=False)[:-1].encode() + b', "mentions": [')
-    out.html.write(_html_entry_head(e).encode())
+    total = sum(d["mentions"] for d in e["documents"])
+    cooccurring = out.store.cooccurring(e["id"], COOCCURRING)
+    out.html.write(_html_entry_head(e, total, cooccurring).encode())
     kind, name_tag = e["type"], NAME_OF[e["type"]]
-    with out.xf.element(T + kind, {XML_ID: _ncname(e["id"])}, nsmap=_XMLNS):
+    with out.xf.element(T + kind, {XML_ID: anchor(e["id"])}, nsmap=_XMLNS):
         for el in _tei_entry_parts(e, name_tag):
             out.xf.write(pad, el)
         out.xf.write(pad)
         with out.xf.element(T + "note", type="mentions"):
             first = True
-            for m in _mentions(store, e["id"]):
+            shown = 0
+            for m in out.store.mentions(e["id"]):
                 if m["element_id"]:
-                    out.xf.write(pad + "  ", E("ptr", target=f"{m['path']}#{m['element_id']}"))
-                out.html.write(_html_row(m).encode())
+                    target = pages.quote(m["path"], safe="/") + "#" + m["element_id"]
+                    out.xf.write(pad + "  ", E("ptr", target=target))
+                if shown < REGISTER_MENTIONS:
+                    out.html.write(_html_row(m).encode())
+                    shown += 1
                 out.json.write(
                     (b"" if first else b", ") + json.dumps(m, ensure_ascii=False).encode()
                 )
                 first = False
                 context = " ".join((m["left"] + m["surface"] + m["right"]).split())
-                out.rows.writerow(
-                    (
-                        e["id"],
-                        kind,
-                        e["main_name"],
-                        m["surface"],
-                        m["document"],
-                        m["element_id"],
-                        context,
-                    )
-                )
+                row = (e["id"], kind, e["main_name"], m["surface"], m["document"])
+                out.rows.writerow(tuple(map(csv_cell, (*row, m["element_id"], context))))
             out.xf.write(pad)
         out.xf.write("\n" + "  " * 4)
     out.json.write(b"]}")
-    out.html.write(b"</table></div>\n")
+    out.html.write(b"</table>\n")
+    if total > shown:
+        out.html.write(
+            f'<p class="more">{total - shown} more mention(s): see index.csv, index.json or '
+            "index.sqlite.</p>\n".encode()
+        )
+    out.html.write(b"</div>\n")
 
 
 def _tei_entry_parts(e: dict, name_tag: str) -> Iterator[etree._Element]:
@@ -389,11 +492,6 @@ def _tei_entry_parts(e: dict, name_tag: str) -> Iterator[etree._Element]:
     total = sum(d["mentions"] for d in e["documents"])
     counts = ", ".join(f"{d['document']} ({d['mentions']})" for d in e["documents"])
     yield E("note", f"{total} mention(s) in {counts}", type="documents")
-
-
-def _ncname(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.-]", "-", text)
-    return name if re.match(r"[A-Za-z_]", name) else "e-" + name
 
 
 def _tei_header(documents: int, now: str) -> etree._Element:
@@ -428,88 +526,107 @@ def _tei_header(documents: int, now: str) -> etree._Element:
 
 # --- HTML -------------------------------------------------------------------------------------
 
-_CSS = """
-body{font:16px/1.5 Georgia,serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1,h2,h3{font-family:system-ui,sans-serif}nav a{margin-right:1rem}
-.entry{border-top:1px solid #ddd;padding:.5rem 0}.variants,.docs{color:#555;font-size:.9rem}
-.candidate{background:#fff3cd;padding:0 .3rem;font-size:.8rem;border-radius:3px}
-table.kwic{border-collapse:collapse;font-size:.9rem;width:100%}
-.kwic td{padding:.1rem .4rem;vertical-align:top}.kwic .l{text-align:right;color:#555;width:45%}
-.kwic .k a{font-weight:bold;white-space:nowrap}.kwic .r{color:#555;width:45%}
-.persName{background:#e3f2fd}.placeName{background:#e8f5e9}.orgName{background:#fce4ec}
-a.persName,a.placeName,a.orgName{color:inherit;text-decoration:none;border-bottom:1px dotted}
-.supplied::before{content:"["}.supplied::after{content:"]"}.pb{color:#999}
-:target{outline:2px solid #f90}
-"""
 
-
-def _page(title: str, body: str, css: str) -> str:
-    """An HTML page linking the shared stylesheet at ``css`` (one file, not one copy a page)."""
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n"
-        f'<link rel="stylesheet" href="{css}">\n</head>\n<body>\n'
-        f"{body}\n</body>\n</html>\n"
+def _html_head(docs: list[dict], totals: tuple[int, int], report: IndexReport, now: str) -> str:
+    page = pages.page("Corpus register", "@@BODY@@", script=True).split("@@BODY@@")[0]
+    jump = "".join(
+        f'<a href="#{k}">{v} ({report.entities.get(k, 0)})</a>' for k, v in TYPE_LABEL.items()
     )
-
-
-def _html_head(docs: list[dict], totals: tuple[int, int], now: str) -> str:
-    page = _page("Corpus register", "@@BODY@@", "register.css").split("@@BODY@@")[0]
-    nav = "".join(f'<a href="#{k}">{v}</a>' for k, v in TYPE_LABEL.items())
+    types = "".join(
+        f'<label><input type="checkbox" name="type" value="{k}" checked> {v}</label>'
+        for k, v in TYPE_LABEL.items()
+    )
+    candidates = report.candidates
+    statuses = (
+        '<label><input type="checkbox" name="status" value="reviewed" checked> reviewed '
+        f"({totals[0] - candidates})</label>"
+        '<label><input type="checkbox" name="status" value="candidate" checked> unreviewed '
+        f"({candidates})</label>"
+    )
     return (
         page
-        + "<h1>Register of persons, places and organizations</h1>\n"
+        + pages.nav("index.html")
+        + "\n<header><h1>Register of persons, places and organizations</h1>\n"
         + f"<p>{len(docs)} document(s), {totals[0]} entities, {totals[1]} mentions; generated "
-        + f"{html.escape(now)} by toolkit {__version__}.</p>\n<nav>{nav}</nav>\n"
+        + f"{html.escape(now)} by toolkit {__version__}.</p>\n"
+        + f'<nav aria-label="Types">{jump}</nav></header>\n'
+        + '<div class="search" role="search"><form id="filter">'
+        + '<label for="q">Search names</label> <input type="search" id="q" name="q" '
+        + 'autocomplete="off" placeholder="e.g. Chiang, GMD, Beiping">'
+        + f"<fieldset><legend>Types</legend>{types}</fieldset>"
+        + f"<fieldset><legend>Status</legend>{statuses}</fieldset>"
+        + f'<output id="count" class="count" aria-live="polite" for="q">{totals[0]} of '
+        + f"{totals[0]} entries shown</output></form></div>\n<main>\n"
     )
 
 
-def _html_entry_head(e: dict) -> str:
-    anchor = "e-" + _ncname(e["id"])
+def _html_entry_head(e: dict, total: int, cooccurring: list) -> str:
+    names = " ".join(dict.fromkeys([e["main_name"], *(v["name"] for v in e["variants"])]))
+    status = "reviewed" if e["reviewed"] else "candidate"
     flag = "" if e["reviewed"] else ' <span class="candidate">unreviewed candidate</span>'
-    out = [f'<div class="entry" id="{anchor}"><h3>{html.escape(e["main_name"])}{flag}</h3>']
+    out = [
+        f'<div class="entry" id="e-{anchor(e["id"])}" data-type="{e["type"]}" '
+        f'data-status="{status}" data-names="{html.escape(names)}">'
+        f"<h3>{html.escape(e['main_name'])}{flag}</h3>"
+    ]
     variants = ", ".join(f"{html.escape(v['name'])} ({v['count']})" for v in e["variants"])
     out.append(f'<p class="variants">Forms: {variants}</p>')
     if e["idnos"]:
         ids = ", ".join(f"{html.escape(i['type'])} {html.escape(i['value'])}" for i in e["idnos"])
         out.append(f'<p class="variants">Identifiers: {ids}</p>')
-    total = sum(d["mentions"] for d in e["documents"])
+    if "coordinates" in e:
+        c = e["coordinates"]
+        out.append(
+            f'<p class="variants">Coordinates: {c["latitude"]:.3f}, {c["longitude"]:.3f} '
+            '(<a href="map.html">map</a>)</p>'
+        )
+    docs = e["documents"]
     counts = ", ".join(
-        f'<a href="docs/{html.escape(d["document"])}.html">{html.escape(d["document"])}</a> '
-        f"({d['mentions']})"
-        for d in e["documents"]
+        f'<a href="{pages.href("docs/" + d["document"] + ".html")}">'
+        f"{html.escape(d['document'])}</a> ({d['mentions']})"
+        for d in docs[:REGISTER_DOCUMENTS]
     )
-    out.append(f'<p class="docs">{total} mention(s) in {counts}</p>')
+    more = f" and {len(docs) - REGISTER_DOCUMENTS} more" if len(docs) > REGISTER_DOCUMENTS else ""
+    out.append(f'<p class="docs">{total} mention(s) in {len(docs)} document(s): {counts}{more}</p>')
+    if cooccurring:
+        links = ", ".join(
+            f'<a href="#e-{anchor(ident)}">{html.escape(name)}</a> ({n})'
+            for ident, _, name, n in cooccurring
+        )
+        out.append(f'<p class="cooc">Named in the same paragraph: {links}</p>')
     out.append('<table class="kwic">\n')
     return "\n".join(out)
 
 
 def _html_row(m: dict) -> str:
-    href = f"docs/{html.escape(m['document'])}.html#{html.escape(m['element_id'])}"
+    link = pages.href(f"docs/{m['document']}.html", m["element_id"] or None)
     return (
         f'<tr><td class="l">{html.escape(m["left"])}</td>'
-        f'<td class="k"><a href="{href}">{html.escape(m["surface"])}</a></td>'
+        f'<td class="k"><a href="{link}">{html.escape(m["surface"])}</a></td>'
         f'<td class="r">{html.escape(m["right"])}</td></tr>\n'
     )
 
 
-def _write_reading_view(outdir: Path, doc: Document, path: Path) -> None:
-    """``docs/<stem>.html``: the text with its names highlighted and linked to the register."""
+def _write_reading_view(outdir: Path, doc: Document, path: Path, doc_id: str) -> None:
+    """``docs/<id>.html``: the text with its names highlighted and linked to the register."""
     parts = [
-        '<p><a href="../index.html">← Register</a></p>',
+        '<nav aria-label="Pages"><a href="../index.html">← Register</a>'
+        '<a href="../timeline.html">Timeline</a></nav>',
         f"<h1>{html.escape(doc.header.title)}</h1>",
         f'<p class="variants">Source: {html.escape(doc.header.source.name)} '
         f"(SHA-256 {html.escape(doc.header.source.sha256)}); TEI: {html.escape(path.name)}</p>",
+        "<main>",
     ]
     for block, spans in zip(doc.blocks, doc.spans_by_block(), strict=True):
         el = etree.Element(T + "p")
         write_block(el, block.text, spans)
         tag = {"head": "h2", "closer": "p"}.get(block.kind, "p")
         parts.append(f"<{tag}>{_inline_html(el)}</{tag}>")
+    parts.append("</main>")
     (outdir / "docs").mkdir(parents=True, exist_ok=True)
     atomic_write(
-        outdir / "docs" / f"{path.stem}.html",
-        _page(doc.header.title, "\n".join(parts), "../register.css").encode(),
+        outdir / "docs" / f"{doc_id}.html",
+        pages.page(doc.header.title, "\n".join(parts), root="../").encode(),
     )
 
 
@@ -531,7 +648,7 @@ def _inline_html(el: etree._Element) -> str:
                 )
             out.append(
                 f'<a class="{local}" id="{html.escape(ident)}" '
-                f'href="../index.html#e-{html.escape(_ncname(target))}">{inner}</a>'
+                f'href="../index.html#e-{html.escape(anchor(target))}">{inner}</a>'
             )
         elif local == "pb":
             out.append('<span class="pb" title="page break">|</span>')

@@ -94,6 +94,9 @@ class SourceFile:
     encoding: str
     format: str
     damage: tuple[Damage, ...] = ()
+    # How the encoding was chosen when the bytes did not decode strictly (legacy detection with
+    # its confidence, or forced); "" for a BOM, strict UTF-8 or UTF-16. See toolkit.decoding.
+    encoding_evidence: str = ""
     format_version: str | None = None  # the capture profile's version (toolkit.profiles)
 
 

@@ -216,21 +216,32 @@ class Explanation:
         return "\n".join(head + rows)
 
 
-def read_source(path: str | Path) -> bytes:
-    """The bytes of a source file, with a coded error for what cannot be read."""
+def read_source(path: str | Path, root: str | Path | None = None) -> bytes:
+    """The bytes of a source file, with a coded error for what cannot be read.
+
+    A file whose real path leaves ``root`` (default: the folder it is named in), e.g. a symlink
+    in ``sources/`` to ``/etc/passwd``, is refused with ``E141`` and never read. A FIFO or
+    device is refused too (reading one could hang).
+    """
+    import stat
+
+    from .files import check_inside, fs_error
+
     p = Path(path)
     if p.is_dir():
         raise SourceError(
             "E101", "is a directory; give the files inside it, e.g. DIR/*.txt", str(p)
         )
+    if p.is_symlink() or p.exists():
+        check_inside(p, root)
     try:
+        if not stat.S_ISREG(p.stat().st_mode):
+            raise SourceError("E101", "is not a regular file (a FIFO or device?)", str(p))
         return p.read_bytes()
     except FileNotFoundError:
         raise SourceError("E101", "no such file; check the path", str(p)) from None
     except OSError as exc:
-        raise SourceError(
-            "E101", f"cannot read the file ({exc.strerror}); check permissions", str(p)
-        ) from None
+        raise SourceError("E101", fs_error(exc, p, "read the file").message, str(p)) from None
 
 
 def select_profile(
@@ -1197,6 +1208,7 @@ def _freeze(
             encoding=encoding,
             format=shape,
             damage=damage,
+            encoding_evidence=decoded.evidence,
             format_version=profile.version,
         ),
         language=language,

@@ -805,7 +805,8 @@ def _update_header(
     statements = {
         RESP_NER: (
             "named-entity recognition (statistical model)",
-            f"spaCy {info.spacy_version}, pipeline {info.name} {info.version} (tok2vec, ner)",
+            f"spaCy {info.spacy_version}, pipeline {info.name} {info.version} (tok2vec, ner)"
+            + _trained(info),  # issue 12: a model written by `toolkit train`
         ),
         RESP_AUTHORITY: (
             "name matching and identification against the authority file",
@@ -831,11 +832,14 @@ def _update_header(
                 patch.append_child(_el(prepared, title_stmt), fragment(new, title_stmt))
             elif not _same(old, new):
                 patch.replace_element(_el(prepared, old), fragment(new, title_stmt))
+    model_label = f"spaCy pipeline {info.package}"
+    if _trained(info):  # issue 12: a trained model is named by what it is, not by its path
+        model_label = f"spaCy pipeline {info.name}{_trained(info)}"
     apps = [
         E("application", E("label", label), ident=ident, version=version)
         for ident, version, label in (
             ("spaCy", info.spacy_version, "spaCy natural language processing library"),
-            (info.name, info.version, f"spaCy pipeline {info.package}"),
+            (info.name, info.version, model_label),
         )
     ]
     app_info = header.find("tei:encodingDesc/tei:appInfo", NS)
@@ -856,6 +860,12 @@ def _update_header(
             patch.append_child(_el(prepared, app_info), fragment(new, app_info))
         elif not _same(old, new):
             patch.replace_element(_el(prepared, old), fragment(new, app_info))
+
+
+def _trained(info: ModelInfo) -> str:
+    """Issue 12: what a model written by `toolkit train` was trained on, for the header."""
+    sha = getattr(info, "training_sha256", None)
+    return f", fine-tuned by toolkit train on training data SHA-256 {sha}" if sha else ""
 
 
 def _signature(el: etree._Element) -> list[tuple[object, ...]]:

@@ -87,25 +87,43 @@ _COMMENT = "!--"
 FOREIGN = "!foreign"
 
 
-def parser() -> etree.XMLParser:
-    """The one safe parser: no entity expansion, no DTD loading, no network.
+class _NoFetch(etree.Resolver):
+    """Answers every request for an external resource (DTD, entity, XInclude) with nothing."""
 
-    Duplicate ``xml:id`` s are left to the validators (``collect_ids=False``), which report them
-    as problems with both places, instead of failing the parse.
+    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+        return self.resolve_string("", context)
+
+
+def parser() -> etree.XMLParser:
+    """The one safe parser: no entity expansion, no external resource, no network.
+
+    DOCTYPE policy (the same in every command, since every command parses through here): an
+    external DTD (``SYSTEM``/``PUBLIC``, local path, FIFO or URL) is never opened, not even
+    looked at: a resolver answers every request with an empty document, so reading never hangs
+    and never fails because of it. An internal subset that declares entities, and any entity
+    reference other than the five predefined ones, are refused (``E203``): an entity is never
+    expanded, so its text would otherwise be lost silently.
+
+    ``huge_tree`` lifts libxml2's 10 MB text-node and 256-level depth limits, so that whatever
+    the toolkit writes it can read back; the entity amplification guard stays on and no entity
+    is ever expanded. Duplicate ``xml:id`` s are left to the validators (``collect_ids=False``),
+    which report them as problems with both places, instead of failing the parse.
     """
-    return etree.XMLParser(
+    p = etree.XMLParser(
         collect_ids=False,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
-        huge_tree=False,
+        huge_tree=True,
         remove_blank_text=False,
     )
+    p.resolvers.add(_NoFetch())
+    return p
 
 
 def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
-    """Parse XML safely; malformed XML and declared entities raise :class:`TEIError`."""
+    """Parse XML safely; malformed XML and declared or referenced entities raise ``TEIError``."""
     try:
         root = etree.fromstring(data, parser())
     except etree.XMLSyntaxError as exc:
@@ -113,6 +131,8 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
         raise TEIError(
             "E201", f"malformed XML: {exc.msg}; fix the markup there", path, line
         ) from None
+    except ValueError as exc:  # e.g. a str with an encoding declaration, or a NUL byte
+        raise TEIError("E201", f"malformed XML: {exc}; fix the file", path) from None
     tree = root.getroottree()
     dtd = tree.docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
@@ -121,6 +141,14 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
             "the DOCTYPE declares entities, which the toolkit never expands; "
             "replace entity references with characters and remove the DOCTYPE",
             path,
+        )
+    for entity in root.iter(etree.Entity):
+        raise TEIError(
+            "E203",
+            f"the entity reference {entity.text} is not expanded (its DTD is never read); "
+            "replace it with the character it stands for",
+            path,
+            entity.sourceline,
         )
     return tree
 
@@ -481,6 +509,8 @@ def _bibl(h: Header) -> etree._Element:
     bibl.append(E("idno", s.name, type="filename"))
     bibl.append(E("idno", s.sha256, type="SHA-256"))
     bibl.append(E("note", s.encoding, type="encoding"))
+    if s.encoding_evidence:
+        bibl.append(E("note", s.encoding_evidence, type="encodingEvidence"))
     bibl.append(E("note", s.format, type="captureFormat", n=s.format_version))
     if s.damage:
         items = [E("item", d.text, n=f"{d.line}:{d.column}") for d in s.damage]
@@ -578,29 +608,34 @@ def read_header(root: etree._Element) -> Header:
     fd = "tei:fileDesc/"
     bibl = h.find(fd + "tei:sourceDesc/tei:bibl[@type='source']", NS)
     b = bibl if bibl is not None else etree.Element(T + "bibl")
+    statements = list(h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS))
     translators = tuple(
-        "".join(r.find("tei:persName", NS).itertext())
-        for r in h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS)
+        "".join(name.itertext())
+        for r in statements
         if r.get(XML_ID) is None and r.findtext("tei:resp", namespaces=NS) == "translation"
+        for name in _resp_names(r)[:1]
     )
     responsibilities = tuple(
         Responsibility(
             id=r.get(XML_ID),
             resp=r.findtext("tei:resp", default="", namespaces=NS),
-            name="".join(r[1].itertext()),
-            software=etree.QName(r[1]).localname == "name",
+            name="".join(names[0].itertext()) if names else "",
+            software=bool(names) and etree.QName(names[0]).localname == "name",
         )
-        for r in h.iterfind(fd + "tei:titleStmt/tei:respStmt", NS)
+        for r in statements
         if r.get(XML_ID) is not None
+        for names in [_resp_names(r)]
     )
     damage = tuple(
-        Damage(int(it.get("n").split(":")[0]), int(it.get("n").split(":")[1]), it.text or "")
-        for it in b.iterfind("tei:note[@type='damage']/tei:list/tei:item", NS)
+        _damage(it) for it in b.iterfind("tei:note[@type='damage']/tei:list/tei:item", NS)
     )
     source = SourceFile(
         name=b.findtext("tei:idno[@type='filename']", default="", namespaces=NS),
         sha256=b.findtext("tei:idno[@type='SHA-256']", default="", namespaces=NS),
         encoding=b.findtext("tei:note[@type='encoding']", default="", namespaces=NS),
+        encoding_evidence=b.findtext(
+            "tei:note[@type='encodingEvidence']", default="", namespaces=NS
+        ),
         format=b.findtext("tei:note[@type='captureFormat']", default="", namespaces=NS),
         damage=damage,
         format_version=b.xpath("string(tei:note[@type='captureFormat']/@n)", namespaces=NS) or None,
@@ -658,6 +693,29 @@ def read_header(root: etree._Element) -> Header:
             for c in h.iterfind("tei:revisionDesc/tei:change", NS)
         ),
     )
+
+
+def _resp_names(resp_stmt: etree._Element) -> list[etree._Element]:
+    """The name elements of a ``respStmt`` (``persName``, ``name``, ``orgName``), in order.
+
+    Comments, processing instructions and the ``resp`` element are skipped, so a hand-edited
+    header (a comment inside, ``name`` where the toolkit writes ``persName``) reads the same.
+    """
+    return [
+        c
+        for c in resp_stmt
+        if isinstance(c.tag, str) and etree.QName(c).localname in {"persName", "name", "orgName"}
+    ]
+
+
+_DAMAGE_N = re.compile(r"\s*(\d+)\s*:\s*(\d+)\s*")
+
+
+def _damage(item: etree._Element) -> Damage:
+    """A damage ``item``; an ``@n`` that is not ``LINE:COLUMN`` reads as 0:0 (position unknown)."""
+    m = _DAMAGE_N.fullmatch(item.get("n") or "")
+    line, column = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    return Damage(line, column, "".join(item.itertext()))
 
 
 def _read_citation(ms: etree._Element | None) -> Citation | None:

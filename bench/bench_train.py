@@ -1,0 +1,209 @@
+"""Benchmark of ``toolkit train``: does fine-tuning on reviewed documents help, and at what cost?
+
+Corpus: the 60 hand-annotated archival records of tests/data/train/records (letters,
+conversation records, telegrams, reports, newspaper items, 1937-1962; written for this project,
+names marked by hand, see tests/data/README.md), built into reviewed TEI documents. Every
+fourth record (sorted by name) is held out (15); the other 45 are the training corpus, together
+with the seed corpus's two TEI files, which are not reviewed and so serve only as rehearsal
+text. ``toolkit.train.train`` then splits the 45 into its own train and dev documents.
+
+Reports, for the base pipeline and the trained one:
+- held-out P/R/F1 per type (exact spans, no authority file: the model alone), with the model's
+  entities as they are ("raw") and cleaned as ``toolkit tag`` cleans them ("cleaned": leading
+  "the", trailing "'s" trimmed; this is what ends up in the TEI);
+- EHRI-NER English (``--ehri FILE``, default ../shared/eval/ehri-ner-en/ehri_en.txt; never
+  trained on) with the raw model entities and the cleaned ones;
+- training time, and words/s of ``nlp.pipe`` (tok2vec + ner, as ``toolkit tag`` loads it) over
+  the same texts, best of three, with the ratio trained/base.
+
+Run: ``.venv/bin/python bench/bench_train.py [--ehri FILE] [--seed N] [--max-epochs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from toolkit.entities import LABELS, load_pipeline, raw_entities, toolkit_entities  # noqa: E402
+from toolkit.evaluation import evaluate, read_iob  # noqa: E402
+from toolkit.train import (  # noqa: E402
+    corpus_files,
+    predicted_mentions,
+    read_corpus,
+    score_pairs,
+    train,
+)
+
+TYPES = ("person", "place", "org", "all")
+
+
+def _builder():  # type: ignore[no-untyped-def]
+    path = ROOT / "tests" / "data" / "train" / "build_corpus.py"
+    spec = importlib.util.spec_from_file_location("build_corpus", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def held_out_scores(nlp, docs, *, raw: bool = False):  # type: ignore[no-untyped-def]
+    """Exact-span scores on the held-out gold; ``raw``: the model's entities as they are."""
+    texts = [t for d in docs for t in d.texts]
+    predicted = nlp.pipe([t.text for t in texts], batch_size=64)
+
+    def found(doc):  # type: ignore[no-untyped-def]
+        if raw:
+            return {
+                (e.start_char, e.end_char, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS
+            }
+        return predicted_mentions(doc)
+
+    return score_pairs(
+        (found(p), set(t.mentions), set()) for p, t in zip(predicted, texts, strict=True)
+    )
+
+
+def words_per_second(pipelines, texts: list[str], rounds: int = 3) -> list[float]:  # type: ignore[no-untyped-def]
+    """Best of ``rounds`` for each pipeline, the pipelines taking turns (a shared machine's
+    load then hits both alike)."""
+    words = sum(len(t.split()) for t in texts)
+    best = [float("inf")] * len(pipelines)
+    for _ in range(rounds):
+        for i, nlp in enumerate(pipelines):
+            start = time.perf_counter()
+            for _doc in nlp.pipe(texts, batch_size=256):
+                pass
+            best[i] = min(best[i], time.perf_counter() - start)
+    return [words / b for b in best]
+
+
+def row(name: str, scores) -> str:  # type: ignore[no-untyped-def]
+    cells = " ".join(
+        f"{scores[t].precision:.3f}/{scores[t].recall:.3f}/{scores[t].f1:.3f}" for t in TYPES
+    )
+    return f"{name:<22} {cells}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--ehri", type=Path, default=ROOT.parent / "shared" / "eval" / "ehri-ner-en" / "ehri_en.txt"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-epochs", type=int, default=20)
+    parser.add_argument("--json", type=Path, help="Also write the figures as JSON here.")
+    args = parser.parse_args()
+    if not args.ehri.exists():
+        alt = Path("/work/shared/eval/ehri-ner-en/ehri_en.txt")
+        args.ehri = alt if alt.exists() else args.ehri
+
+    bc = _builder()
+    records = bc.records()
+    held = [r for i, r in enumerate(records) if i % 4 == 3]
+    trainable = [r for r in records if r not in held]
+    work = Path(tempfile.mkdtemp(prefix="bench-train-"))
+    try:
+        corpus = work / "corpus" / "tei"
+        bc.write_corpus(trainable, corpus)
+        for seed_file in sorted((ROOT / "corpus" / "tei").glob("*.xml")):
+            shutil.copy(seed_file, corpus / seed_file.name)  # unreviewed: rehearsal text only
+        held_docs = read_corpus(bc.write_corpus(held, work / "held")).reviewed
+        words = sum(
+            len(t.text.split()) for d in read_corpus(corpus_files(corpus)).reviewed for t in d.texts
+        )
+        print(
+            f"corpus: {len(trainable)} reviewed training documents ({words} words) + 2 unreviewed; "
+            f"{len(held)} held out"
+        )
+        model_dir = work / "model"
+        epochs: list[str] = []
+        start = time.perf_counter()
+        report = train(
+            corpus_files(corpus.parent),
+            model_dir,
+            seed=args.seed,
+            max_epochs=args.max_epochs,
+            force=True,
+            progress=lambda p: epochs.append(f"{p.epoch}:{p.dev_f1:.3f}"),
+        )
+        seconds = time.perf_counter() - start
+        print(
+            f"training: {seconds:.1f} s, {report.epochs} epochs; dev F1 by epoch {' '.join(epochs)}"
+        )
+        print(
+            f"dev (inside train): base F1 {report.before['all'].f1:.3f} -> "
+            f"trained {report.after['all'].f1:.3f}"
+        )
+        base_nlp, base_info = load_pipeline(None, None)
+        tuned_nlp, tuned_info = load_pipeline(str(model_dir), None)
+        print(
+            f"models: {base_info.name} {base_info.version} -> "
+            f"{tuned_info.name} {tuned_info.version}"
+        )
+        header = f"{'':<22} " + " ".join(f"{t + ' P/R/F1':<17}" for t in TYPES)
+        print("\nheld-out documents (" + str(len(held)) + ")\n" + header)
+        held_base = held_out_scores(base_nlp, held_docs)
+        held_tuned = held_out_scores(tuned_nlp, held_docs)
+        print(row("base raw", held_out_scores(base_nlp, held_docs, raw=True)))
+        print(row("trained raw", held_out_scores(tuned_nlp, held_docs, raw=True)))
+        print(row("base cleaned", held_base))
+        print(row("trained cleaned", held_tuned))
+        delta = {t: held_tuned[t].f1 - held_base[t].f1 for t in TYPES}
+        print("F1 change (cleaned): " + ", ".join(f"{t} {delta[t]:+.3f}" for t in TYPES))
+
+        results = {}
+        if args.ehri.exists():
+            sentences = read_iob(args.ehri.read_text(encoding="utf-8"))
+            results = evaluate(
+                sentences,
+                {
+                    "base raw": lambda texts: raw_entities(base_nlp, texts),
+                    "trained raw": lambda texts: raw_entities(tuned_nlp, texts),
+                    "base cleaned": lambda texts: toolkit_entities(base_nlp, texts),
+                    "trained cleaned": lambda texts: toolkit_entities(tuned_nlp, texts),
+                },
+            )
+            print(f"\nEHRI-NER English ({len(sentences)} sentences)\n" + header)
+            for name, scores in results.items():
+                print(row(name, scores))
+            for kind in ("raw", "cleaned"):
+                change = results[f"trained {kind}"]["all"].f1 - results[f"base {kind}"]["all"].f1
+                print(f"EHRI {kind} F1 change: {change:+.3f}")
+            texts = [s.text for s in sentences]
+        else:
+            print(f"\n(no EHRI-NER file at {args.ehri}; skipped)")
+            texts = [t.text for d in held_docs for t in d.texts] * 50
+        base_wps, tuned_wps = words_per_second([base_nlp, tuned_nlp], texts)
+        print(
+            f"\ntagging speed (nlp.pipe, tok2vec + ner): base {base_wps:,.0f} words/s, "
+            f"trained {tuned_wps:,.0f} words/s, ratio {tuned_wps / base_wps:.2f}"
+        )
+        if args.json:
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "held_out": {
+                            "base": {t: held_base[t].f1 for t in TYPES},
+                            "trained": {t: held_tuned[t].f1 for t in TYPES},
+                        },
+                        "ehri": {k: {t: v[t].f1 for t in TYPES} for k, v in results.items()},
+                        "training_seconds": seconds,
+                        "words_per_second": {"base": base_wps, "trained": tuned_wps},
+                    },
+                    indent=1,
+                )
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

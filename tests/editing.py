@@ -22,7 +22,7 @@ AUTHORITY = """<?xml version="1.0" encoding="UTF-8"?>
 # The rule "model": what a small statistical model gets right and wrong.
 PATTERNS = [
     {"label": "PERSON", "pattern": "Gestapo"},
-    {"label": "PERSON", "pattern": "Top Secret"},
+    {"label": "PERSON", "pattern": "Harvest Moon"},
     {"label": "PERSON", "pattern": "Zhang Wei"},
     {"label": "ORG", "pattern": "Politburo"},
 ]

@@ -119,3 +119,14 @@ def test_write_block_is_linear_in_children():
 
     small, large = build(20_000), build(80_000)
     assert large < small * 8  # quadratic would be 16x
+
+
+def test_empty_header_containers_are_opened():
+    source = tei("<p>Stalin.</p>").replace(
+        "</fileDesc></teiHeader>", "</fileDesc><encodingDesc><appInfo/></encodingDesc></teiHeader>"
+    )
+    result = tag(source)
+    assert result.error is None, result.error
+    out = result.data.decode()
+    assert '<appInfo><application ident="spaCy"' in out
+    assert out.count("<appInfo>") == 1 and "<appInfo/>" not in out

@@ -15,7 +15,7 @@ from toolkit.cli import main
 from toolkit.tei import NS, parse_bytes
 
 TEXT = (
-    "Mao Zedong wrote to Stalin from Yan'an. The Gestapo file was marked Top Secret.\n\n"
+    "Mao Zedong wrote to Stalin from Yan'an. The Gestapo file was marked Harvest Moon.\n\n"
     "Zhang Wei met the GMD delegation; the Politburo agreed."
 )
 
@@ -52,11 +52,11 @@ def test_unwrapped_tag_is_never_made_again(doc):
     folder, path = doc
     text = path.read_text("utf-8")
     text = re.sub(r"<persName [^>]*>(Gestapo)</persName>", r"\1", text)
-    text = re.sub(r"<persName [^>]*>(Top Secret)</persName>", r"\1", text)
+    text = re.sub(r"<persName [^>]*>(Harvest Moon)</persName>", r"\1", text)
     path.write_text(text, "utf-8")
     run([*tag_args(folder, path), "--editor", "jdoe"])
     after = path.read_text("utf-8")
-    assert "The Gestapo file was marked Top Secret." in after
+    assert "The Gestapo file was marked Harvest Moon." in after
     assert ("persName", "Gestapo") not in machine_tags(after)
     assert '<span type="rejected" subtype="persName" n="' in after
     assert '<respStmt xml:id="jdoe">' in after
@@ -164,3 +164,18 @@ def test_tagging_a_corpus_folder_touches_documents_only(doc):
     out = run(tag_args(folder, folder))
     assert "skipped, an entity register" in out
     assert {p: p.read_bytes() for p in folder.rglob("*.xml")} == before
+
+
+def test_a_tag_given_attributes_by_hand_is_the_editors(doc):
+    folder, path = doc
+    text = path.read_text("utf-8")
+    text = re.sub(
+        r'<persName (ref="auth:stalin") resp="#toolkit-authority"',
+        r'<persName \1 cert="high" resp="#toolkit-authority"',
+        text,
+    )
+    path.write_text(text, "utf-8")
+    run([*tag_args(folder, path), "--editor", "jdoe"])
+    after = path.read_text("utf-8")
+    assert re.search(r'<persName ref="auth:stalin" cert="high" resp="#jdoe" [^>]*>Stalin<', after)
+    assert 'type="amended"' in after

@@ -76,6 +76,8 @@ SENTENCES = [
     "<![CDATA[Stalin & Mao Zedong <in> Yan'an]]> said so.",
     "Plain words<!-- a comment --> and Stalin<?editor check?>.",
     "A <pb n='3'/>page break before Stalin.",
+    "<hi> <hi></hi></hi><hi></hi><supplied>Zhang Wei<hi></hi><?pi x?>, and</supplied> Stalin.",
+    "<q>Mao<lb/> Zedong<pb/>Yan'an<pb/></q><lb/> and <hi><hi></hi>GMD</hi>.",
     '<note type="editorial">Mao Zedong</note> then GMD.',
     '<m:math xmlns:m="http://www.w3.org/1998/Math/MathML"><m:mi>Stalin</m:mi></m:math> Stalin.',
 ]

@@ -15,9 +15,9 @@ from toolkit.tei import NS, parse_bytes
 
 SOURCE = """Letter on the talks
 
-Mao Zedong wrote to Stalin from Yan'an about the talks. The Gestapo file was marked Top Secret.
+Mao Zedong wrote to Stalin from Yan'an about the talks. The Gestapo file was marked Harvest Moon.
 
-Zhang Wei met the GMD delegation in Chongqng; Comrade Li took notes.
+Zhang Wei met the GMD delegation in Chongqng; Wen Bo took notes.
 
 The last paragraph will be cut, with its hand-made emphasis on this phrase.
 """
@@ -42,7 +42,7 @@ def test_a_revised_source_keeps_hand_edits(tmp_path):
     assert ("persName", "Gestapo") in machine_tags(old)
     # the editor works on the TEI with a text editor
     text = re.sub(r"<persName [^>]*>(Gestapo)</persName>", r"\1", old)
-    text = text.replace("Comrade Li", "<persName>Comrade Li</persName>")
+    text = text.replace("Wen Bo", "<persName>Wen Bo</persName>")
     text = text.replace(
         "about the talks.", 'about the talks.<note type="editorial">See the reply.</note>'
     )
@@ -54,7 +54,7 @@ def test_a_revised_source_keeps_hand_edits(tmp_path):
     build(folder)  # nothing changed in the source: the edits stay, Gestapo stays untagged
     edited = tei.read_text("utf-8")
     assert ("persName", "Gestapo") not in machine_tags(edited)
-    assert "<persName>Comrade Li</persName>" in edited
+    assert "<persName>Wen Bo</persName>" in edited
     # the source is corrected: a typo, a new paragraph, a paragraph cut
     revised = SOURCE.replace("Chongqng", "Chongqing").replace(
         "\nThe last paragraph will be cut, with its hand-made emphasis on this phrase.\n",
@@ -63,7 +63,7 @@ def test_a_revised_source_keeps_hand_edits(tmp_path):
     source.write_text(revised, "utf-8")
     out = build(folder)
     after = tei.read_text("utf-8")
-    assert "<persName>Comrade Li</persName>" in after
+    assert "<persName>Wen Bo</persName>" in after
     assert 'about the talks.<note type="editorial">See the reply.</note>' in after
     assert '<hi rend="italic">took notes</hi>' in after
     assert re.search(r'<p n="2"><persName [^>]*>Zhang', after)
@@ -128,24 +128,24 @@ def test_rejections_and_corrected_names_follow_the_revised_text():
     from toolkit.tei import serialize, to_tei
 
     tag = _tagger()
-    first = "Memo\n\nThe file was marked Top Secret by Chiang Kaishek.\n"
+    first = "Memo\n\nThe file was marked Harvest Moon by Chiang Kaishek.\n"
     data = tag(serialize(to_tei(_convert(first))))
     text = data.decode()
-    text = re.sub(r"<persName [^>]*>(Top Secret)</persName>", r"\1", text)  # rejected
+    text = re.sub(r"<persName [^>]*>(Harvest Moon)</persName>", r"\1", text)  # rejected
     text = text.replace("Chiang Kaishek", '<persName ref="auth:chiang">Chiang Kaishek</persName>')
     data = tag(text.encode())
     assert 'type="rejected"' in data.decode()
     # the capture is corrected: the name's typo, and a missed paragraph before it
     revised = (
-        "Memo\n\nAnother Top Secret stamp came first.\n\n"
-        "The file was marked Top Secret by Chiang Kai-shek.\n"
+        "Memo\n\nAnother Harvest Moon stamp came first.\n\n"
+        "The file was marked Harvest Moon by Chiang Kai-shek.\n"
     )
     merged, conflicts = carry_over(data, _convert(revised), now=NOW)
     assert conflicts == []
     assert '<persName ref="auth:chiang">Chiang Kai-shek</persName>' in merged.decode()
     after = tag(merged).decode()
     tagged = [t for _, t in machine_tags(after)]
-    assert tagged.count("Top Secret") == 1  # the new one; the rejected one stays untagged
-    assert "Another <persName" in after and "marked Top Secret by" in after
+    assert tagged.count("Harvest Moon") == 1  # the new one; the rejected one stays untagged
+    assert "Another <persName" in after and "marked Harvest Moon by" in after
     assert "rebounded" not in after and after.count('type="rejected"') == 1
     assert tag(after.encode()).decode() == after  # and it is stable

@@ -11,8 +11,10 @@ Design (one document, no side files): the document's ``standOff`` holds two span
 ``<spanGrp type="toolkit-decisions">``
     one ``<span>`` per editorial decision the tagger noticed: ``@type`` is ``rejected`` (the
     machine tag was removed: unwrapped or deleted), ``retyped`` (its element name changed),
-    ``repointed`` (its ``@ref`` changed) or ``rebounded`` (its extent changed); ``@subtype``
-    the element first proposed, ``@n`` the key, ``@resp`` the editor, the content the text.
+    ``repointed`` (its ``@ref`` changed), ``rebounded`` (its extent changed) or ``amended``
+    (attributes added, e.g. ``@cert``), or ``accepted`` (a person set their own ``@resp`` and
+    changed nothing else); ``@subtype`` the element first proposed, ``@n`` the
+    key, ``@resp`` the editor, the content the text.
 
 A *key* identifies a mention by its text and the how-manieth occurrence of that text in the
 document (``key("Top Secret", 2)``): it survives re-tagging, new tags elsewhere, paragraphs
@@ -20,9 +22,9 @@ added by hand before it, and it is re-anchored by source revisions (``toolkit.re
 Machine tags get ``xml:id="n-<key>"``, so ids are stable across runs (issue 16, item 6).
 
 Before each run the tagger compares the text with the proposals: a proposal whose element is
-gone is a rejection (that key is never tagged again); a tag whose name, ``@ref`` or extent a
-person changed becomes the editor's (its ``@resp`` is set to the editor) and is never
-overwritten. ``toolkit tag --reset`` forgets both groups and every machine tag.
+gone is a rejection (that key is never tagged again); a tag whose name, ``@ref``, extent or
+attributes a person changed becomes the editor's (its ``@resp`` is set to the editor) and is
+never overwritten. ``toolkit tag --reset`` forgets both groups and every machine tag.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from .tei import NS, E
 PROPOSALS = "toolkit-proposals"
 DECISIONS = "toolkit-decisions"
 DEFAULT_EDITOR = "editor"
-KINDS = ("rejected", "retyped", "repointed", "rebounded")
+KINDS = ("rejected", "retyped", "repointed", "rebounded", "amended", "accepted")
 
 
 def key(surface: str, occurrence: int) -> str:

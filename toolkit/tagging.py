@@ -83,6 +83,7 @@ MACHINE_RESP = frozenset("#" + r for r in (RESP_NER, RESP_AUTHORITY, RESP_COREF)
 NAME_TAGS = frozenset({"persName", "placeName", "orgName", "rs", "name"})
 SOURCE_RESP = {"authority": RESP_AUTHORITY, "ner": RESP_NER, "coref": RESP_COREF}
 MAX_CHARS = 100_000
+_MACHINE_ATTRS = frozenset({"ref", "resp", "xml:id"})
 _REGISTER_CHILDREN = frozenset({"listPerson", "listPlace", "listOrg", "head", "listBibl"})
 
 
@@ -272,6 +273,15 @@ def _finish(
     except ToolkitError as exc:
         exc.path = str(item.path)
         return TagResult(item.path, error=exc)
+    except (ValueError, KeyError, IndexError, TypeError, AssertionError) as exc:
+        # a markup shape the minimal-diff writer does not handle: the file is left as it is
+        err = ToolkitError(
+            "E211",
+            f"the file could not be tagged without rewriting it ({type(exc).__name__}: {exc}); "
+            "it is left unchanged; please report it with the file",
+            str(item.path),
+        )
+        return TagResult(item.path, error=err)
 
 
 def is_register(root: etree._Element) -> bool:
@@ -432,8 +442,6 @@ def _tag_unit(
             found.append(dec.Decision("rejected", p.type, p.key, editor, p.text))
             continue
         b, span = hit
-        if not span.machine:
-            continue  # a person took the tag over already
         kind = None
         if span.tag != p.type:
             kind = "retyped"
@@ -441,7 +449,12 @@ def _tag_unit(
             kind = "repointed"
         elif texts[b][span.start : span.end] != p.text:
             kind = "rebounded"
-        if kind:
+        elif set(span.attrs) - _MACHINE_ATTRS:
+            kind = "amended"  # a person added attributes (@cert, @type ...): the tag is theirs
+        if not span.machine:  # a person took the tag over (set their own @resp or none)
+            who = (span.attrs.get("resp") or "").removeprefix("#").split(" ")[0] or editor
+            found.append(dec.Decision(kind or "accepted", p.type, p.key, who, p.text))
+        elif kind:
             found.append(dec.Decision(kind, p.type, p.key, editor, p.text))
             span.machine = False
             patch.set_attr(elements[span.index], "resp", "#" + editor)

@@ -268,6 +268,7 @@ class Patch:
     scan: Scan
     edits: list[tuple[int, int, int, int, str]] = field(default_factory=list)
     _unit: str | None = None
+    _into_empty: dict[int, tuple[Element, list[str]]] = field(default_factory=dict)
 
     def replace(self, pos: int, end: int, text: str, order: int = 1) -> None:
         self.edits.append((pos, order, len(self.edits), end, text))
@@ -279,9 +280,32 @@ class Patch:
         self.replace(pos, end, "", 1)
 
     def __bool__(self) -> bool:
-        return bool(self.edits)
+        return bool(self.edits or self._into_empty)
+
+    def _open_empty(self, parent: Element, children: list[str]) -> None:
+        text = self.scan.text
+        pad = self._indent_before(parent.start)
+        child = pad + self.indent_unit() if pad is not None else None
+        nl = "\r\n" if "\r\n" in text[: parent.start] else "\n"
+        inner = "".join(
+            ((nl + child) if child is not None else "") + _reindent(xml, child, nl)
+            for xml in children
+        )
+        tag = text[parent.start : parent.start_end]
+        self.replace(
+            parent.start,
+            parent.start_end,
+            tag[:-2].rstrip()
+            + ">"
+            + inner
+            + ((nl + pad) if pad is not None else "")
+            + f"</{parent.qname}>",
+        )
 
     def apply(self) -> bytes:
+        for parent, children in self._into_empty.values():
+            self._open_empty(parent, children)
+        self._into_empty = {}
         text = self.scan.text
         out: list[str] = []
         last = 0
@@ -359,20 +383,8 @@ class Patch:
         """Insert ``xml`` as the last child of ``parent``, in the indentation style around it."""
         text = self.scan.text
         xml = self._style(xml)
-        if parent.empty:
-            pad = self._indent_before(parent.start)
-            child = pad + (unit or self.indent_unit())
-            tag = text[parent.start : parent.start_end]
-            self.replace(
-                parent.start,
-                parent.start_end,
-                tag[:-2].rstrip()
-                + ">"
-                + (("\n" + child) if pad is not None else "")
-                + _reindent(xml, child if pad is not None else None)
-                + (("\n" + pad) if pad is not None else "")
-                + f"</{parent.qname}>",
-            )
+        if parent.empty:  # <x/>: opened when the patch is applied, with all its new children
+            self._into_empty.setdefault(parent.start, (parent, []))[1].append(xml)
             return
         close_ws_start = parent.end
         while close_ws_start > parent.start_end and text[close_ws_start - 1] in " \t\r\n":
@@ -533,22 +545,32 @@ def insertion_point(
     if at:
         spans = bm.spans
         if opening:
+            # after every end of an element begun earlier and every start of one that holds
+            # the new element; before the first start of a (non-empty) one it holds
             floor = 0
             for i, ev in enumerate(at):
-                if ev.kind == "end" and spans[ev.element][0] < offset:
+                s, e = spans.get(ev.element, (offset, offset))
+                if (ev.kind == "end" and s < offset) or (ev.kind == "start" and e >= end):
                     floor = i + 1
             for ev in at[floor:]:
-                if ev.kind == "start" and spans[ev.element][1] < end:
-                    return ev.src, False
+                if ev.kind == "start":
+                    s, e = spans[ev.element]
+                    if s < e < end:
+                        return ev.src, False
             return at[-1].src_end, False
+        # before every start of an element that goes on and every end of one that holds the
+        # new element; after the last end of a (non-empty) one it holds
         ceiling = len(at)
         for i, ev in enumerate(at):
-            if ev.kind == "start" and spans[ev.element][1] > offset:
+            s, e = spans.get(ev.element, (offset, offset))
+            if (ev.kind == "start" and e > offset) or (ev.kind == "end" and s <= start and s < e):
                 ceiling = i
                 break
         for ev in reversed(at[:ceiling]):
-            if ev.kind == "end" and spans[ev.element][0] > start:
-                return ev.src_end, False
+            if ev.kind == "end":
+                s, e = spans[ev.element]
+                if start < s < e:
+                    return ev.src_end, False
         return at[0].src, False
     if bm.events[lo:hi]:  # only removed events here: their edge positions are still valid
         ev = bm.events[lo][1]

@@ -243,3 +243,19 @@ def test_native_rules_agree_on_the_corpus_and_edge_cases():
     )
     assert len(_native(edge)) >= 5
     assert _native(edge) == _lxml_schematron(edge)
+
+
+def test_validate_reports_authority_file_problems(tmp_path):
+    """An authority file is checked for names shared by two entries (E330); an index is not."""
+    authority = (ROOT / "corpus" / "authority.xml").read_text()
+    shared = authority.replace(
+        '<persName type="variant">Mao Tsetung</persName>',
+        '<persName type="variant">Zhou Enlai</persName>',
+    )
+    assert shared != authority
+    (tmp_path / "authority.xml").write_text(shared)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "authority.xml")])
+    assert result.exit_code == 1, result.output
+    assert "[E330]" in result.output and "'Zhou Enlai'" in result.output
+    clean = CliRunner().invoke(main, ["validate", str(ROOT / "corpus" / "index" / "index.xml")])
+    assert clean.exit_code == 0, clean.output

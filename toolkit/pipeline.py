@@ -417,12 +417,24 @@ def _index(
     with meter("index", total) as advance:
         index = run.index(paths, authority, corpus / "index", now, partition, advance)
     report.errors += index.errors
+    _write_review_page(corpus, report)
     return {
         "documents": index.documents,
         "entities": index.entities,
         "candidates": index.candidates,
         "mentions": index.mentions,
     }
+
+
+def _write_review_page(corpus: Path, report: BuildReport) -> None:
+    """``index/review.html``: the review queue (candidate entities, contexts, the commands)."""
+    from .review import review_page, review_queue
+
+    try:
+        page = review_page(review_queue(corpus), corpus=corpus.name)
+        atomic_write(corpus / "index" / "review.html", page.encode())
+    except ToolkitError as exc:
+        report.errors.append(exc)
 
 
 # --- schedulers: this process, or Dask ------------------------------------------------------

@@ -26,12 +26,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 from .citations import find_citation
 from .decoding import Decoded, decode
-from .errors import SourceError
+from .errors import SourceError, ToolkitError
 from .model import (
     Block,
     Change,
@@ -238,7 +238,7 @@ def furniture_of(paths: Iterable[str | Path]) -> Furniture:
         for path in paths:
             try:
                 yield decode(read_source(path), str(path)).text
-            except SourceError:
+            except ToolkitError:  # SourceError, or a link out of the corpus (files.E141)
                 continue
 
     return corpus_furniture(texts())
@@ -385,7 +385,7 @@ def _split_inline(text: str, p: Profile) -> list[str]:
     if len(starts) < 2:
         return [text]
     bounds = [0, *starts, len(text)]
-    pieces = (text[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False))
+    pieces = (text[a:b].strip() for a, b in pairwise(bounds))
     return [piece for piece in pieces if piece]
 
 
@@ -800,12 +800,15 @@ def _read_source_section(values: list[str], draft: _Draft, label: str) -> None:
         if found is not None and found.repository and "archival" not in draft.header:
             draft.header["archival"] = found
         elif (
-            not translator
-            and re.search(r"\b(?:1[5-9]|20)\d\d\b", value)
-            and (found is None or not found.repository)
+            (
+                not translator
+                and re.search(r"\b(?:1[5-9]|20)\d\d\b", value)
+                and (found is None or not found.repository)
+            )
+            and "reprint" not in h
+            and re.search(r"\b(?:in|In|pp?\.|vol\.|Vol\.)\s", value)
         ):
-            if "reprint" not in h and re.search(r"\b(?:in|In|pp?\.|vol\.|Vol\.)\s", value):
-                h["reprint"] = value
+            h["reprint"] = value
     if "archival" not in h:
         _reference(whole, draft, warn=True)
 

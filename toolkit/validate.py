@@ -147,7 +147,27 @@ def validate_bytes(
     else:
         problems += _schematron_problems(tree, path, rules)
     problems += _authority_problems(tree, path, authority)
+    problems += _authority_file_problems(data, tree, path)
     return sorted(problems, key=lambda p: (p.line, p.column, p.code))
+
+
+def _authority_file_problems(data: bytes, tree: etree._ElementTree, path: str) -> list[Problem]:
+    """An authority file (a register of entity lists with no mention pointers, unlike a
+    generated index) is also checked for shared names, bad ids and common one-word names
+    (``authority.authority_problems``: E330-E333)."""
+    from .authority import authority_problems, parse_authority
+    from .tagging import is_register
+
+    root = tree.getroot()
+    if not is_register(root) or root.find(".//tei:ptr", NS) is not None:
+        return []
+    try:
+        found = authority_problems(parse_authority(data, path, strict=False))
+    except TEIError:
+        return []  # reported above as a grammar or read problem
+    except ToolkitError as exc:
+        return [Problem(path, exc.line or 1, 1, "error", exc.code, exc.message)]
+    return [Problem(path, e.line or 1, 1, "error", e.code, e.message) for e in found]
 
 
 def _position(exc: TEIError) -> tuple[int, int]:

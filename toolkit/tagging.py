@@ -33,7 +33,6 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,7 +80,6 @@ RESP_AUTHORITY = "toolkit-authority"
 RESP_COREF = "toolkit-coref"
 MACHINE_RESP = frozenset("#" + r for r in (RESP_NER, RESP_AUTHORITY, RESP_COREF))
 NAME_TAGS = frozenset({"persName", "placeName", "orgName", "rs", "name"})
-SOURCE_RESP = {"authority": RESP_AUTHORITY, "ner": RESP_NER, "coref": RESP_COREF}
 MAX_CHARS = 100_000
 _MACHINE_ATTRS = frozenset({"ref", "resp", "xml:id"})
 _REGISTER_CHILDREN = frozenset({"listPerson", "listPlace", "listOrg", "head", "listBibl"})
@@ -701,69 +699,6 @@ def _set_draft(prepared: _Prepared, unit: etree._Element, patch: Patch) -> None:
     revision = unit.find("tei:teiHeader/tei:revisionDesc", NS)
     if revision is not None and revision.get("status") == "reviewed":
         patch.set_attr(_el(prepared, revision), "status", "draft")
-
-
-def _resolve(
-    texts: Sequence[str], mentions: Sequence[Sequence[Mention]], entries: dict[str, Entry]
-) -> list[_New]:
-    out = []
-    for b, block in enumerate(mentions):
-        for m in block:
-            entry = entries.get(m.entry) if m.entry else None
-            kind = entry.type if entry else m.type
-            ref = f"auth:{entry.id}" if entry else ""
-            out.append(_New(b, m.start, m.end, kind, ref, SOURCE_RESP[m.source]))
-    return out
-
-
-_WORD = re.compile(r"[A-Z][\w'’-]{2,}")
-
-
-def _short_forms(texts: Sequence[str], new: list[_New], entries: dict[str, Entry]) -> list[_New]:
-    """Resolve short names within a document: "Mao" after "Mao Zedong", "Congress" after
-    "National Congress". A word shared by two entities of the document is never a short form.
-    Unresolved model mentions that equal a short form are resolved in ``new`` (in place); for
-    persons, further occurrences of the short form are returned as new mentions."""
-    owners: dict[str, set[str]] = {}
-    first_seen: dict[str, tuple[int, int]] = {}
-    for n in sorted(new, key=lambda n: (n.block, n.start)):
-        if not n.ref:
-            continue
-        entry_id = n.ref[5:]
-        entry = entries[entry_id]
-        for name in (texts[n.block][n.start : n.end], entry.main):
-            words = _WORD.findall(name)
-            if len(words) < 2:
-                continue
-            for word in words:
-                owners.setdefault(word, set()).add(entry_id)
-                first_seen.setdefault(word, (n.block, n.end))
-    short = {w: next(iter(ids)) for w, ids in owners.items() if len(ids) == 1}
-    resolved: list[_New] = []
-    taken: dict[int, list[tuple[int, int]]] = {}
-    for n in new:
-        taken.setdefault(n.block, []).append((n.start, n.end))
-    for i, n in enumerate(new):
-        surface = texts[n.block][n.start : n.end]
-        if n.ref or surface not in short or (n.block, n.start) < first_seen[surface]:
-            continue
-        entry = entries[short[surface]]
-        new[i] = _New(n.block, n.start, n.end, entry.type, f"auth:{entry.id}", RESP_COREF)
-    person_short = {w: e for w, e in short.items() if entries[e].type == "person"}
-    if not person_short:
-        return resolved
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, person_short)) + r")\b")
-    for b, text in enumerate(texts):
-        for m in pattern.finditer(text):
-            word = m.group(1)
-            if (b, m.start()) < first_seen[word]:
-                continue
-            if any(s < m.end() and m.start() < e for s, e in taken.get(b, [])):
-                continue
-            entry = entries[person_short[word]]
-            resolved.append(_New(b, m.start(), m.end(), "person", f"auth:{entry.id}", RESP_COREF))
-            taken.setdefault(b, []).append((m.start(), m.end()))
-    return resolved
 
 
 def _conflict(item: _New, kept: Sequence[Span]) -> str | None:

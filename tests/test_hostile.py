@@ -316,11 +316,11 @@ def test_tag_a_paragraph_over_spacys_limit(hostile, tmp_path):
     assert body_text(folder / "long-paragraph.xml") == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 item 15 (65,000 inline elements): editor helper")
 def test_tag_65000_inline_elements(hostile, tmp_path):
     shutil.copy(hostile / "tei" / "many-inline.xml", tmp_path / "a.xml")
     before = body_text(tmp_path / "a.xml")
-    out = run("tag", str(tmp_path / "a.xml"), "--authority", AUTHORITY, cwd=tmp_path, timeout=20)
+    # A hang test, not a timing one: about 15 s on an idle 2-core machine (was a hang).
+    out = run("tag", str(tmp_path / "a.xml"), "--authority", AUTHORITY, cwd=tmp_path, timeout=90)
     assert out.returncode == 0, out.stderr
     assert body_text(tmp_path / "a.xml") == before
 
@@ -385,12 +385,11 @@ def test_index_refuses_a_link_out_of_the_folder(hostile, tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 16 item 11 (#, ? and % in file names): publish helper"
-)
 def test_odd_file_names_give_valid_index_links(hostile, tmp_path):
     tei = tmp_path / "tei"
     run("convert", str(hostile / "sources" / "odd#name?50%.txt"), "-o", str(tei), cwd=hostile)
+    tagged = run("tag", str(tei), "--authority", AUTHORITY, cwd=tmp_path)
+    assert tagged.returncode == 0, tagged.stderr
     out = run(
         "index", str(tei), "-o", str(tmp_path / "index"), "--authority", AUTHORITY, cwd=tmp_path
     )

@@ -137,11 +137,12 @@ class AuthorityMatcher:
     def __call__(self, doc: Doc) -> Doc:
         matches = self.find(doc)
         taken = {i for span in matches for i in range(span.start, span.end)}
+        text = doc.text  # built from the tokens on every access: read it once, not per entity
         kept = [
             ent
             for ent in doc.ents
             if not (self.overwrite and any(i in taken for i in range(ent.start, ent.end)))
-            and not self._rejected(doc.text, ent.start_char, ent.end_char)
+            and not self._rejected(text, ent.start_char, ent.end_char)
         ]
         doc.ents = filter_spans([*matches, *kept])
         return doc
@@ -296,6 +297,7 @@ def restore_case(
 
 def mentions_of(doc: Doc) -> list[Mention]:
     out: list[Mention] = []
+    text = doc.text  # built from the tokens on every access: read it once, not per entity
     for ent in doc.ents:
         kind = LABELS.get(ent.label_)
         if kind is None:
@@ -303,7 +305,7 @@ def mentions_of(doc: Doc) -> list[Mention]:
         if ent.kb_id_:
             out.append(Mention(ent.start_char, ent.end_char, kind, ent.kb_id_, "authority"))
             continue
-        cleaned = clean(doc.text, ent.start_char, ent.end_char)
+        cleaned = clean(text, ent.start_char, ent.end_char)
         if cleaned:
             out.append(Mention(cleaned[0], cleaned[1], kind, None, "ner"))
     return out

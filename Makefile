@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/toolkit build corpus
+	$(BIN)/toolkit prov corpus -o corpus/index/prov.json
+	$(BIN)/toolkit prov corpus -o corpus/index/prov.ttl
+	rm -rf build/corpus-bag
+	$(BIN)/toolkit package corpus -o build/corpus-bag
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -49,6 +49,14 @@ def test_committed_corpus_is_fresh(tmp_path):
         main, ["build", str(fresh)], env={"SOURCE_DATE_EPOCH": _epoch_of(committed[0])}
     )
     assert result.exit_code == 0, result.output
+    for name in ("prov.json", "prov.ttl"):  # `make run` exports the provenance too
+        out = fresh / "index" / name
+        exported = CliRunner().invoke(
+            main,
+            ["prov", str(fresh), "-o", str(out)],
+            env={"SOURCE_DATE_EPOCH": _epoch_of(committed[0])},
+        )
+        assert exported.exit_code == 0, exported.output
     expected = sorted(_outputs(CORPUS))
     produced = sorted(_outputs(fresh))
     assert produced == expected

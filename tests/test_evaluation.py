@@ -131,3 +131,18 @@ def test_the_toolkit_on_the_hand_annotated_gold_set():
     assert float(rows[("toolkit", "all")][4]) >= 0.87  # F1; 0.902 when written
     assert float(rows[("raw", "all")][4]) < float(rows[("toolkit", "all")][4])
     assert float(rows[("toolkit", "linking")][2]) >= 0.90  # 0.924 when written
+
+
+def test_evaluate_without_gold_scores_the_packaged_sample():
+    """The `toolkit evaluate` help example works with only the installed package."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    result = CliRunner().invoke(
+        main, ["evaluate", "--authority", str(ROOT / "corpus" / "authority.xml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sample.iob" in result.output
+    rows = [line.split() for line in result.output.splitlines()]
+    assert any(r[:2] == ["toolkit", "all"] for r in rows)

@@ -363,7 +363,7 @@ def tag(
 
 
 @main.command()
-@click.argument("gold", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.argument("gold", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @MODEL
 @AUTHORITY
 def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None:
@@ -371,12 +371,19 @@ def evaluate(gold: tuple[Path, ...], model: str | None, authority: Path) -> None
 
     GOLD is an IOB file (token TAG lines) or reviewed TEI files / folders of them (every
     persName, placeName, orgName a gold mention, @key its entity); see toolkit/evaluation.py.
+    Without GOLD, a small packaged IOB sample (ten invented sentences) is scored, to try it.
 
     \b
-    Example:
-      toolkit evaluate gold/ --authority corpus/authority.xml
+    Examples:
+      toolkit evaluate --authority corpus/authority.xml
+      toolkit evaluate my-gold.iob --authority corpus/authority.xml
     """
     import tempfile
+    from importlib.resources import as_file, files
+
+    if not gold:
+        with as_file(files("toolkit.data").joinpath("eval/sample.iob")) as sample:
+            gold = (Path(sample),)
 
     from .entities import raw_entities, toolkit_entities
     from .evaluation import evaluate as run_evaluation

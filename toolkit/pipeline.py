@@ -168,18 +168,9 @@ def corpus_furniture_of(corpus: Path, sources: Iterable[str]) -> Furniture:
     Computed at every build; a document is read with it when it is converted (its source is new
     or changed), so an unchanged document keeps the furniture list it was converted with.
     """
-    from .decoding import decode
-    from .profiles import corpus_furniture
-    from .sources import read_source
+    from .sources import furniture_of
 
-    def texts() -> Iterator[str]:
-        for name in sources:
-            try:
-                yield decode(read_source(corpus / "sources" / name), name).text
-            except ToolkitError:
-                continue  # reported when the source is converted
-
-    return corpus_furniture(texts())
+    return furniture_of(corpus / "sources" / name for name in sources)
 
 
 # --- the unit of work: one partition of documents ---------------------------------------------

@@ -469,6 +469,31 @@ def test_corpus_furniture_needs_many_sources():
     assert corpus_furniture(texts[:2]).lines == {}
 
 
+_LINE = st.sampled_from(["Home | Archive", "Print this page", "Reading Room", "Text a", "Note b"])
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(st.lists(_LINE, max_size=5).map("\n".join), max_size=40),
+    st.integers(min_value=1, max_value=12),
+)
+def test_corpus_furniture_in_blocks_equals_one_pass(texts, block):
+    """Reading a large corpus in blocks (bounded memory, two passes) finds exactly the lines that
+    counting everything at once finds, for any block size."""
+    whole = corpus_furniture(texts, block=10**6)
+    assert corpus_furniture(texts, block=block) == whole
+    assert corpus_furniture(lambda: iter(texts), block=block) == whole
+    assert corpus_furniture(iter(texts), block=block) == whole
+
+
+def test_corpus_furniture_keeps_few_lines_in_memory():
+    """Each block forgets the lines that are not candidates: one line per source never adds up."""
+    texts = [f"Unique line number {i}\nShared Reading Room Notice" for i in range(5000)]
+    found = corpus_furniture(lambda: iter(texts), block=100)
+    assert found.lines == {"Shared Reading Room Notice": 5000}
+    assert found.sources == 5000
+
+
 def test_corpus_furniture_is_removed_and_listed():
     furniture = corpus_furniture(
         [f"Title {i}\n\nText {i}.\n\nInvented Archive Reading Room Rules apply" for i in range(5)]

@@ -162,7 +162,7 @@ def _corpus_profiles(corpus: str) -> Mapping[str, Profile]:
     return load_profiles(corpus)
 
 
-def corpus_furniture_of(corpus: Path, sources: Iterable[str]) -> Furniture:
+def corpus_furniture_of(corpus: Path, sources: Callable[[], Iterable[str]]) -> Furniture:
     """Lines recurring verbatim across the corpus's sources (a corpus step: reads every source).
 
     Computed at every build; a document is read with it when it is converted (its source is new
@@ -170,7 +170,7 @@ def corpus_furniture_of(corpus: Path, sources: Iterable[str]) -> Furniture:
     """
     from .sources import furniture_of
 
-    return furniture_of(corpus / "sources" / name for name in sources)
+    return furniture_of(lambda: (corpus / "sources" / name for name in sources()))
 
 
 # --- the unit of work: one partition of documents ---------------------------------------------
@@ -335,7 +335,7 @@ def _build_with(
     names = SortedNames()
     total = names.add_folder("source", corpus / "sources", SOURCE_PATTERNS)
     names.add_folder("tei", corpus / "tei", ("*.xml",), _inside(corpus, report.errors))
-    furniture = corpus_furniture_of(corpus, names.names("source"))
+    furniture = corpus_furniture_of(corpus, lambda: names.names("source"))
     job = Job(str(corpus), now, model, jobs, key, authority_sha, furniture)
     report.orphans = _remove_orphans(corpus, names, state)
     partition = partition or run.partition_size(total)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -342,10 +342,24 @@ def choose(text: str, profiles: Mapping[str, Profile]) -> Choice:
 MIN_SOURCES = 3
 MIN_SHARE = 0.5
 MIN_CHARS = 4
+BLOCK = 2000  # sources counted at once by corpus_furniture
+
+
+def _lines_of(text: str) -> set[str]:
+    """The distinct trimmed lines of ``text`` that could be furniture (4+ chars, a letter)."""
+    return {
+        s
+        for s in (ln.strip() for ln in text.split("\n"))
+        if len(s) >= MIN_CHARS and any(c.isalpha() for c in s)
+    }
 
 
 def corpus_furniture(
-    texts: Iterable[str], *, min_sources: int = MIN_SOURCES, min_share: float = MIN_SHARE
+    texts: Iterable[str] | Callable[[], Iterable[str]],
+    *,
+    min_sources: int = MIN_SOURCES,
+    min_share: float = MIN_SHARE,
+    block: int = BLOCK,
 ) -> Furniture:
     """Lines recurring verbatim (after trimming) in many sources: page furniture of a corpus.
 
@@ -353,18 +367,35 @@ def corpus_furniture(
     least ``min_share`` of them (default half), and has at least 4 characters of which one is a
     letter. Each source counts once, so a line repeated only inside one document is never
     furniture. With fewer than ``min_sources`` sources nothing is furniture.
+
+    Memory does not grow with the corpus. Up to ``block`` sources are counted exactly in one
+    pass. A larger corpus is read twice: the first pass counts one block of ``block`` sources at
+    a time and keeps, from each block, only the lines standing in at least ``min_share`` of that
+    block's sources. That is a superset of the answer (a line below the share in every block is
+    below it in the whole corpus), and it is small. The second pass counts those candidates
+    exactly. ``texts`` is therefore a re-iterable collection, or a function returning a new
+    iterable of the same texts on each call (a one-shot iterator is read into a list first).
     """
+    if callable(texts):
+        again: Callable[[], Iterable[str]] = texts
+    else:
+        kept = texts if iter(texts) is not texts else list(texts)
+        again = lambda: kept  # noqa: E731
     counts: Counter[str] = Counter()
-    total = 0
-    for text in texts:
+    candidates: set[str] = set()
+    total = seen = 0
+    for text in again():
+        if seen == block:  # close the full block (only when another text follows it)
+            candidates.update(line for line, n in counts.items() if n >= min_share * seen)
+            counts, seen = Counter(), 0
         total += 1
-        counts.update(
-            {
-                s
-                for s in (ln.strip() for ln in text.split("\n"))
-                if len(s) >= MIN_CHARS and any(c.isalpha() for c in s)
-            }
-        )
+        seen += 1
+        counts.update(_lines_of(text))
+    if total > block:  # several blocks: count the candidates exactly in a second pass
+        candidates.update(line for line, n in counts.items() if n >= min_share * seen)
+        counts = Counter()
+        for text in again():
+            counts.update(_lines_of(text) & candidates)
     need = max(min_sources, min_share * total)
     lines = {line: n for line, n in sorted(counts.items()) if n >= need}
     return Furniture(lines, total)

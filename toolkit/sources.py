@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
@@ -228,20 +228,27 @@ def read_source(path: str | Path, root: str | Path | None = None) -> bytes:
         raise SourceError("E101", fs_error(exc, p, "read the file").message, str(p)) from None
 
 
-def furniture_of(paths: Iterable[str | Path]) -> Furniture:
+def furniture_of(paths: Iterable[str | Path] | Callable[[], Iterable[str | Path]]) -> Furniture:
     """Corpus furniture (:func:`toolkit.profiles.corpus_furniture`) of the source files given.
 
-    A file that cannot be read or decoded is skipped here (its conversion reports it).
+    ``paths`` is a collection, or a function giving a fresh iterable of the paths on each call
+    (a large corpus is read twice; see :func:`toolkit.profiles.corpus_furniture`). A file that
+    cannot be read or decoded is skipped here (its conversion reports it).
     """
+    if callable(paths):
+        listing = paths
+    else:
+        kept = paths if iter(paths) is not paths else list(paths)
+        listing = lambda: kept  # noqa: E731
 
     def texts() -> Iterator[str]:
-        for path in paths:
+        for path in listing():
             try:
                 yield decode(read_source(path), str(path)).text
             except ToolkitError:  # SourceError, or a link out of the corpus (files.E141)
                 continue
 
-    return corpus_furniture(texts())
+    return corpus_furniture(texts)
 
 
 def select_profile(

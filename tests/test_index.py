@@ -267,3 +267,32 @@ def Links_hrefs(dom: str) -> list[str]:
     links.handle_endtag = lambda tag: None  # Chromium's DOM dump is not checked for nesting here
     links.feed(dom)
     return links.hrefs
+
+
+def test_gazetteer_identifiers_of_candidates_reach_the_index(tmp_path):
+    """A place linked by the gazetteer is an unreviewed candidate carrying GeoNames (and, for
+    a country, Wikidata) ids in the document's standOff; the index lists them with the entry."""
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "note.txt").write_text(
+        "Note on the grain talks\n\nThe delegation travelled from Rotterdam to Leningrad in "
+        "March 1951 and met the ministers there.\n"
+    )
+    result = invoke("build", tmp_path)
+    assert result.exit_code == 0, result.output
+    found = entities(tmp_path / "index")
+    places = {e["id"]: e for e in found.values() if e["type"] == "place"}
+    rotterdam = next(e for e in places.values() if "rotterdam" in e["id"])
+    kinds = {i["type"] for i in rotterdam["idnos"]}
+    assert "GeoNames" in kinds
+    # Leningrad is a historical name of Saint Petersburg (Wikidata Q656) in the curated table
+    leningrad = next(e for e in places.values() if e is not rotterdam)
+    assert {"type": "Wikidata", "value": "Q656"} in leningrad["idnos"]
+    index_xml = etree.parse(str(tmp_path / "index" / "index.xml"))
+    assert index_xml.xpath("//*[local-name()='place']/*[local-name()='idno'][@type='GeoNames']")
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "index" / "index.sqlite") as db:
+        row = db.execute(
+            "SELECT wikidata FROM entities WHERE id = ?", (leningrad["id"],)
+        ).fetchone()
+    assert row == ("Q656",)

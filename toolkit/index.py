@@ -335,7 +335,13 @@ def _standoff_entries(root: etree._Element) -> dict[str, _Entity]:
         for el in root.iterfind(f"tei:standOff/tei:{lst}/tei:{kind}", NS):
             name = el.find(f"tei:{NAME_OF[kind]}", NS)
             main = " ".join("".join(name.itertext()).split()) if name is not None else ""
-            found[el.get(XML_ID, "")] = _Entity(el.get(XML_ID, ""), kind, main, reviewed=False)
+            idnos = tuple(
+                (i.get("type", ""), " ".join((i.text or "").split()))
+                for i in el.iterfind("tei:idno", NS)
+            )  # a gazetteer link's GeoNames / Wikidata ids
+            found[el.get(XML_ID, "")] = _Entity(
+                el.get(XML_ID, ""), kind, main, reviewed=False, idnos=idnos
+            )
     return found
 
 

@@ -231,6 +231,7 @@ def scaling(args: argparse.Namespace, rules: str) -> None:
         f" {'docs/CPU-s':>9}"
     )
     rates: dict[str, list[float]] = {}
+    times: dict[str, list[float]] = {}
     for size in args.sizes:
         corpus = WORK / f"corpus-{size}"
         words = make_corpus(corpus, size)
@@ -243,18 +244,48 @@ def scaling(args: argparse.Namespace, rules: str) -> None:
             seconds, peak, _, cpu = run_build(corpus, "--model", rules, *extra)
             rate = size / seconds
             rates.setdefault(label, []).append(rate)
+            times.setdefault(label, []).append(seconds)
             single = single or rate
             print(
                 f"{size:>10,} {words:>11,} {label:>12} {rate:>8.1f} {peak:>7.0f}MB "
                 f"{rate / single:>6.2f} {size / cpu:>9.1f}",
                 flush=True,
             )
+    if len(args.sizes) > 1:
+        print(linearity(args.sizes, rates, times))
+
+
+def linearity(
+    sizes: list[int], rates: dict[str, list[float]], times: dict[str, list[float]]
+) -> str:
+    """The verdict on cost growth. Linear cost is ``time = start-up + documents x per-document``:
+    documents/s then rises a little with size (the start-up is spread over more documents) and
+    the *marginal* rate (extra documents / extra seconds between two sizes) stays the same.
+    Superlinear cost shows as documents/s falling and the marginal rate falling."""
+    lines = []
     for label, found in rates.items():
         change = found[-1] / found[0] - 1
-        verdict = "linear (within 20%)" if abs(change) <= 0.2 else "NOT linear"
-        print(
-            f"{label}: docs/s at {args.sizes[-1]:,} vs {args.sizes[0]:,}: {change:+.0%}, {verdict}"
+        spent = times[label]
+        marginal = [
+            (b - a) / (tb - ta) if tb > ta else float("inf")
+            for a, b, ta, tb in zip(sizes, sizes[1:], spent, spent[1:], strict=False)
+        ]
+        drift = marginal[-1] / marginal[0] - 1
+        fixed = spent[0] - sizes[0] / marginal[0]
+        verdict = (
+            "linear: documents/s not lower at the largest size by more than 20%, and the marginal "
+            "rate within 20%"
+            if change >= -0.2 and abs(drift) <= 0.2
+            else "NOT linear"
         )
+        steps = ", ".join(
+            f"{a:,}->{b:,}: {m:.1f}/s" for a, b, m in zip(sizes, sizes[1:], marginal, strict=False)
+        )
+        lines.append(
+            f"{label}: documents/s at {sizes[-1]:,} vs {sizes[0]:,}: {change:+.0%}; marginal "
+            f"documents/s {steps} ({drift:+.0%}); start-up about {fixed:.1f} s; {verdict}"
+        )
+    return "\n".join(lines)
 
 
 def model_runs(args: argparse.Namespace) -> None:

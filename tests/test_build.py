@@ -327,3 +327,27 @@ def test_the_build_knows_the_default_models_without_importing_spacy():
     from toolkit import entities, pipeline
 
     assert pipeline.DEFAULT_MODELS == entities.DEFAULT_MODELS
+
+
+def test_many_messages_are_counted_and_all_logged_in_corpus_order(tmp_path, monkeypatch):
+    """A build keeps a bounded number of messages in memory (and prints them); every message
+    goes to .toolkit/build.log in corpus order, and the console says how many more there are."""
+    import toolkit.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "REPORT_LIMIT", 1)
+    corpus = make_corpus(tmp_path / "corpus", 9)  # doc-002, -005, -008: a citation left verbatim
+    result = invoke("build", str(corpus), "--partition", "2")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("warning: ") == 1 and "doc-002.txt" in result.output
+    log = corpus / ".toolkit" / "build.log"
+    assert f"... and 2 warnings more: every message is in {log}" in result.output
+    lines = log.read_text().splitlines()
+    assert [line.split(": ")[1].rsplit("/", 1)[1] for line in lines] == [
+        "doc-002.txt",
+        "doc-005.txt",
+        "doc-008.txt",
+    ]
+    assert all(line.startswith("warning: ") and "[E502]" in line for line in lines)
+    again = invoke("build", str(corpus))
+    assert again.exit_code == 0 and "warning: " not in again.output
+    assert not log.exists()  # the log is the last build's

@@ -90,6 +90,29 @@ def valid(corpus: Path) -> None:
         assert [p for p in problems if p.severity == "error"] == [], path
 
 
+def test_the_queue_of_many_documents_lists_a_few_and_counts_all(corpus):
+    """The build's review page lists the first documents of an entity and counts the rest; the
+    queue keeps a tally per entity, not the mentions themselves."""
+    from toolkit.authority import parse_authority as parse
+    from toolkit.review import _scan
+
+    a = (corpus / "tei" / "a.xml").read_bytes()
+    for i in range(30):
+        (corpus / "tei" / f"copy-{i:02d}.xml").write_bytes(a)
+    full = {c.id: c for c in review_queue(corpus)}
+    short = {c.id: c for c in review_queue(corpus, max_documents=3)}
+    stalin, few = full["cand-person-stalin"], short["cand-person-stalin"]
+    assert stalin.document_count == few.document_count == 32 == len(stalin.documents)
+    assert few.documents == stalin.documents[:3] and few.count == stalin.count == 5 + 3 * 30
+    assert few.forms == stalin.forms and few.contexts == stalin.contexts
+    page = review_page(list(short.values()))
+    assert "95 mention(s) in 32 document(s)" in page and " and 29 more</p>" in page
+    authority = parse((corpus / "authority.xml").read_bytes())
+    assert _scan(corpus, authority).occurrences == {}
+    only = _scan(corpus, authority, only={"cand-person-stalin"}).occurrences
+    assert list(only) == ["cand-person-stalin"] and len(only["cand-person-stalin"]) == 95
+
+
 def test_the_queue_lists_entities_most_frequent_first(corpus):
     queue = review_queue(corpus)
     assert [c.id for c in queue][:2] == ["cand-person-stalin", "cand-person-andrei-orlov"]

@@ -527,7 +527,7 @@ def review_list(corpus: Path, fmt: str, limit: int) -> None:
     for c in shown:
         forms = ", ".join(f"{f} ({n})" for f, n in c.forms)
         ids = "".join(f" {t} {v}" for t, v in c.idnos)
-        click.echo(f"{c.id}  {c.type}  {c.count} mention(s), {len(c.documents)} document(s)")
+        click.echo(f"{c.id}  {c.type}  {c.count} mention(s), {c.document_count} document(s)")
         click.echo(f"  forms: {forms}" + (f"; roles: {', '.join(c.roles)}" if c.roles else ""))
         if ids:
             click.echo(f"  {c.source}:{ids}")
@@ -899,8 +899,11 @@ def build(
         click.echo(f"warning: {warning}", err=True)
     for problem in report.problems:
         click.echo(str(problem), err=True)
+    if report.omitted:
+        more = ", ".join(f"{n} {kind.replace('-', ' ')}" for kind, n in report.omitted.items())
+        click.echo(f"... and {more} more: every message is in {report.log}", err=True)
     e = report.entities
-    errors = sum(p.severity == "error" for p in report.problems)
+    errors = report.count("problem-errors")
     click.echo(
         f"{corpus}: {report.documents} document(s) "
         f"({report.converted} converted, {report.unchanged} unchanged, "
@@ -909,7 +912,7 @@ def build(
         f"entities: persons {e.get('person', 0)}, "
         f"places {e.get('place', 0)}, organizations {e.get('org', 0)} "
         f"({report.mentions} mentions); {report.candidates} candidate(s) to review; "
-        f"validation: {errors} error(s), {len(report.problems) - errors} warning(s)"
+        f"validation: {errors} error(s), {report.count('problem-warnings')} warning(s)"
     )
     if report.failed:
         sys.exit(1)

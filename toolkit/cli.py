@@ -650,10 +650,11 @@ def review_page_cmd(corpus: Path, output: Path | None) -> None:
     Example:
       toolkit review page --corpus corpus
     """
-    from .review import review_page, review_queue
+    from .review import PAGE_DOCUMENTS, review_page, review_queue
 
     try:
-        page = review_page(review_queue(corpus), corpus=str(corpus))
+        queue = review_queue(corpus, max_documents=PAGE_DOCUMENTS)
+        page = review_page(queue, corpus=str(corpus))
     except ToolkitError as exc:
         _fail(exc)
         sys.exit(2)

@@ -484,19 +484,16 @@ def _index(
     }
 
 
-REVIEW_DOCUMENTS = 20  # documents listed per candidate on index/review.html ("and N more")
-
-
 def _write_review_page(corpus: Path, report: BuildReport) -> None:
     """``index/review.html``: the review queue (candidate entities, contexts, the commands).
 
     Its memory grows with the corpus's candidate entities, not with its mentions or documents:
-    each entry lists the first ``REVIEW_DOCUMENTS`` documents naming it and counts the rest.
+    each entry lists the first ``review.PAGE_DOCUMENTS`` documents naming it and counts the rest.
     """
-    from .review import review_page, review_queue
+    from .review import PAGE_DOCUMENTS, review_page, review_queue
 
     try:
-        page = review_page(review_queue(corpus, max_documents=REVIEW_DOCUMENTS), corpus=corpus.name)
+        page = review_page(review_queue(corpus, max_documents=PAGE_DOCUMENTS), corpus=corpus.name)
         atomic_write(corpus / "index" / "review.html", page.encode())
     except ToolkitError as exc:
         report.errors.append(exc)

@@ -51,6 +51,7 @@ from .tei import NS, XML_ID, E, iter_blocks, parse_bytes, read_block, serialize
 JOURNAL = ".review"
 EDITOR_ID = re.compile(r"^[A-Za-z_][\w.-]*$")
 CONTEXT = 70
+PAGE_DOCUMENTS = 20  # documents listed per candidate on the review page ("and N more")
 
 
 class ReviewError(ToolkitError):

@@ -18,7 +18,8 @@ Reports, for the base pipeline and the trained one:
 - training time, and words/s of ``nlp.pipe`` (tok2vec + ner, as ``toolkit tag`` loads it) over
   the same texts, best of three, with the ratio trained/base.
 
-Run: ``.venv/bin/python bench/bench_train.py [--ehri FILE] [--seed N] [--max-epochs N]``.
+Run: ``.venv/bin/python bench/bench_train.py [--ehri FILE] [--seed N] [--max-epochs N]
+[--patience N]`` (defaults 30 and 8, as ``toolkit train --max-epochs 30 --patience 8``).
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ def main() -> None:
         "--ehri", type=Path, default=ROOT.parent / "shared" / "eval" / "ehri-ner-en" / "ehri_en.txt"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-epochs", type=int, default=20)
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=8)
     parser.add_argument("--json", type=Path, help="Also write the figures as JSON here.")
     args = parser.parse_args()
     if not args.ehri.exists():
@@ -210,6 +212,7 @@ def main() -> None:
             model_dir,
             seed=args.seed,
             max_epochs=args.max_epochs,
+            patience=args.patience,
             force=True,
             progress=lambda p: epochs.append(f"{p.epoch}:{p.dev_f1:.3f}"),
         )

@@ -15,6 +15,13 @@ Labels
     IOB: PER/PERS -> PERSON, ORG -> ORG, LOC -> GPE (same LOC/FAC rule); other IOB types (DATE,
     CAMP, GHETTO) are left unannotated ("missing": no loss either way).
 
+Text
+    Every text (gold, dev, rehearsal) is the text as ``toolkit tag`` gives it to the model: a
+    block in capitals (telegrams) in restored case (:func:`toolkit.entities.restore_case` with
+    the base's string store; same length, so the gold offsets hold). The model learns and is
+    scored on what it will see. The trained model keeps the base's string store
+    (``vocab/strings.json``), so ``tag`` restores capitals with it exactly as with the base.
+
 Forgetting
     Two guards. (1) Pseudo-rehearsal: blocks of unreviewed documents, labelled by the base
     model itself (all of its labels), are mixed into the training set (``rehearsal`` x the gold
@@ -33,7 +40,11 @@ Training
     evaluation of the last epoch) with the toolkit's own scorer (exact character spans, the
     three types, model entities cleaned exactly as ``toolkit tag`` cleans them); the best epoch is
     kept. ``patience`` counts epochs without improvement. Interrupting (Ctrl-C) keeps the best
-    model so far and finishes normally.
+    model so far and finishes normally. Defaults (measured with ``bench/bench_train.py``, see
+    the README): Adam with learning rate 0.0005 and parameter averaging (``averages``: the
+    model evaluated and kept is the running average of the weights, which makes the dev curve
+    smooth enough for the best-epoch choice to mean something), dropout 0.2, batches of 8
+    texts, at most 30 epochs, patience 8.
 
 Split and refusal
     Reviewed documents are split into train and dev by a seeded hash of their file name (so
@@ -416,15 +427,15 @@ def train(
     extra: Sequence[Path] = (),
     base: str | None = None,
     seed: int = 0,
-    max_epochs: int = 20,
-    patience: int = 4,
+    max_epochs: int = 30,
+    patience: int = 8,
     force: bool = False,
     dev_fraction: float = 0.25,
     rehearsal: float = 1.0,
-    learn_rate: float = 0.001,
+    learn_rate: float = 0.0005,
     dropout: float = 0.2,
     batch_size: int = 8,
-    averages: bool = False,
+    averages: bool = True,
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainReport:
     """Fine-tune ``base`` (default: the installed base pipeline) on the reviewed documents of

@@ -15,6 +15,7 @@ from lxml import etree
 from spacy.tokens import DocBin
 
 from toolkit.cli import main
+from toolkit.entities import load_pipeline
 from toolkit.errors import ToolkitError
 from toolkit.reviewed import mark_reviewed
 from toolkit.train import (
@@ -144,6 +145,22 @@ def test_unreviewed_tags_never_reach_the_training_data(trained):
     assert ("Vienna", "ORG") not in labels
     # IOB extras are in: the organization of the first sentence, its DATE left unannotated.
     assert ("Joint Distribution Committee", "ORG") in labels
+
+
+def test_capitals_are_trained_as_tag_reads_them_and_the_base_strings_are_kept(trained):
+    """A telegram in capitals is given to the model in restored case by ``toolkit tag``
+    (entities.restore_case): training uses that text, and the trained model keeps the base's
+    string store, so its restoration is the base's ("KIELCE" stays a name)."""
+    _, model, _ = trained
+    docs = list(
+        DocBin().from_disk(model / "training" / "train.spacy").get_docs(spacy.blank("en").vocab)
+    )
+    text = " ".join(doc.text for doc in docs)
+    assert "KIELCE" not in text and "CONFIRM THAT" not in text
+    assert ("Kielce", "GPE") in {(e.text, e.label_) for doc in docs for e in doc.ents}
+    strings = set(json.loads((model / "vocab" / "strings.json").read_text()))
+    base = set(load_pipeline(None, None)[0].vocab.strings)
+    assert strings == base and "kielce" not in strings
 
 
 def test_same_inputs_and_seed_give_the_same_scores(trained, tmp_path):

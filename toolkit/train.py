@@ -15,6 +15,13 @@ Labels
     IOB: PER/PERS -> PERSON, ORG -> ORG, LOC -> GPE (same LOC/FAC rule); other IOB types (DATE,
     CAMP, GHETTO) are left unannotated ("missing": no loss either way).
 
+Text
+    Every text (gold, dev, rehearsal) is the text as ``toolkit tag`` gives it to the model: a
+    block in capitals (telegrams) in restored case (:func:`toolkit.entities.restore_case` with
+    the base's string store; same length, so the gold offsets hold). The model learns and is
+    scored on what it will see. The trained model keeps the base's string store
+    (``vocab/strings.json``), so ``tag`` restores capitals with it exactly as with the base.
+
 Forgetting
     Two guards. (1) Pseudo-rehearsal: blocks of unreviewed documents, labelled by the base
     model itself (all of its labels), are mixed into the training set (``rehearsal`` x the gold
@@ -33,7 +40,11 @@ Training
     evaluation of the last epoch) with the toolkit's own scorer (exact character spans, the
     three types, model entities cleaned exactly as ``toolkit tag`` cleans them); the best epoch is
     kept. ``patience`` counts epochs without improvement. Interrupting (Ctrl-C) keeps the best
-    model so far and finishes normally.
+    model so far and finishes normally. Defaults (measured with ``bench/bench_train.py``, see
+    the README): Adam with learning rate 0.0005 and parameter averaging (``averages``: the
+    model evaluated and kept is the running average of the weights, which makes the dev curve
+    smooth enough for the best-epoch choice to mean something), dropout 0.2, batches of 8
+    texts, at most 30 epochs, patience 8.
 
 Split and refusal
     Reviewed documents are split into train and dev by a seeded hash of their file name (so
@@ -74,7 +85,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import filter_spans
 
-from .entities import LABELS, load_pipeline, mentions_of
+from .entities import LABELS, _acronyms, load_pipeline, mentions_of, restore_case
 from .errors import ToolkitError
 from .evaluation import TYPES, Score, read_iob
 from .reviewed import is_reviewed
@@ -416,14 +427,15 @@ def train(
     extra: Sequence[Path] = (),
     base: str | None = None,
     seed: int = 0,
-    max_epochs: int = 20,
-    patience: int = 4,
+    max_epochs: int = 30,
+    patience: int = 8,
     force: bool = False,
     dev_fraction: float = 0.25,
     rehearsal: float = 1.0,
-    learn_rate: float = 0.001,
+    learn_rate: float = 0.0005,
     dropout: float = 0.2,
     batch_size: int = 8,
+    averages: bool = True,
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainReport:
     """Fine-tune ``base`` (default: the installed base pipeline) on the reviewed documents of
@@ -448,12 +460,17 @@ def train(
     train_ids, dev_ids = split_documents(sorted(by_id), seed, dev_fraction)
     nlp, info = load_pipeline(base, None)
     source = info.package
+    known = frozenset(nlp.vocab.strings)  # the base's words, before any text adds to them
 
-    gold_train = [t for i in train_ids for t in by_id[i].texts] + extras
-    gold_dev = [t for i in dev_ids for t in by_id[i].texts]
+    as_tagged = _as_tagged(nlp, known)
+    gold_train = [as_tagged(t) for t in [t for i in train_ids for t in by_id[i].texts] + extras]
+    gold_dev = [as_tagged(t) for i in dev_ids for t in by_id[i].texts]
     train_docs = [annotate(d, g) for d, g in zip(_pipe(nlp, gold_train), gold_train, strict=True)]
     dev_docs = [annotate(d, g) for d, g in zip(_pipe(nlp, gold_dev), gold_dev, strict=True)]
-    rehearse = _rehearsal_texts(corpus.unreviewed, gold_train, rehearsal, seed)
+    rehearse = [
+        as_tagged(GoldText(t, ())).text
+        for t in _rehearsal_texts(corpus.unreviewed, gold_train, rehearsal, seed)
+    ]
     train_docs += [annotate(d, None) for d in nlp.pipe(rehearse, batch_size=64)]
     sha = data_sha256([*train_docs, *dev_docs])
     before = score_docs(nlp, dev_docs)
@@ -480,6 +497,7 @@ def train(
                 batch_size=batch_size,
                 learn_rate=learn_rate,
                 dropout=dropout,
+                averages=str(averages).lower(),
                 logger=LOGGER,
             )
         )
@@ -521,6 +539,7 @@ def train(
             "learn_rate": learn_rate,
             "dropout": dropout,
             "batch_size": batch_size,
+            "averages": averages,
             "max_epochs": max_epochs,
             "patience": patience,
             "dev_fraction": dev_fraction,
@@ -530,6 +549,7 @@ def train(
         _finish_model(
             trained, nlp.meta, work / "model", report, info, settings, dev_ids, train_ids, extra
         )
+        _keep_base_strings(work / "model", known)
         _replace(work / "model", output)
         return _replace_report(report, written=True, seconds=time.perf_counter() - started)
     finally:
@@ -552,6 +572,20 @@ class RefusedError(TrainError):
 
 def _replace_report(report: TrainReport, **changes: Any) -> TrainReport:
     return replace(report, **changes)
+
+
+def _as_tagged(nlp: Language, known: frozenset[str]) -> Callable[[GoldText], GoldText]:
+    """The text as ``toolkit tag`` gives it to the model: a text in capitals in ordinary case
+    (:func:`toolkit.entities.restore_case` with the base's vocabulary ``known``; same length,
+    so the gold offsets hold). The model is trained and scored on what it will see when it
+    tags."""
+    acronyms = _acronyms(nlp)
+
+    def restored(gold: GoldText) -> GoldText:
+        text = restore_case(gold.text, acronyms, known)
+        return gold if text == gold.text else replace(gold, text=text)
+
+    return restored
 
 
 def _pipe(nlp: Language, gold: Sequence[GoldText]) -> Iterable[Doc]:
@@ -612,6 +646,20 @@ def _share_lookups(base: Language, nlp: Language) -> None:
     if norm is not None:
         for lexeme in nlp.vocab:
             lexeme.norm_ = norm(lexeme.orth_)
+
+
+def _keep_base_strings(model: Path, known: frozenset[str]) -> None:
+    """Write the base's string store as the trained model's (``vocab/strings.json``).
+
+    Training adds every word of the training texts to the store, but the model does not need
+    them: its features are hashes. ``toolkit tag`` reads the store as the model's vocabulary
+    when it restores the case of a text in capitals (a word whose lower case is known is
+    written in lower case), so the trained model's store would lower-case the very names it
+    was trained on ("KIELCE" -> "kielce", then dropped as lower case). With the base's store
+    the trained model reads capitals exactly as the base does."""
+    (model / "vocab" / "strings.json").write_text(
+        json.dumps(sorted(known), ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def model_version(base_version: str, sha: str) -> str:
@@ -783,7 +831,7 @@ beta2 = 0.999
 L2_is_weight_decay = true
 L2 = 0.01
 grad_clip = 1.0
-use_averages = false
+use_averages = {averages}
 eps = 0.00000001
 learn_rate = {learn_rate}
 

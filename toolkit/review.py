@@ -303,14 +303,6 @@ def _fullness(name: str) -> tuple[int, int]:
     return (sum(len(g) > 1 for g in given), len(given))
 
 
-def _main_of(ident: str, queue: list[Candidate], authority: Authority) -> str:
-    for c in queue:
-        if c.id == ident:
-            return c.main
-    entry = authority.by_id().get(ident)
-    return entry.main if entry else ident
-
-
 def _suggestions(queue: list[Candidate], authority: Authority, scan: _Scan) -> dict[str, list[str]]:
     """Aliases in brackets and short forms, as commands; never applied without the reviewer."""
     out: dict[str, list[str]] = {}
@@ -332,12 +324,25 @@ def _suggestions(queue: list[Candidate], authority: Authority, scan: _Scan) -> d
     # Short forms and initials across documents: "Molotov", "V. M. Molotov" and "Vyacheslav
     # Molotov" share a surname and agree on initials, so the shorter ones are proposed as
     # variants of the fullest (never merged without the reviewer).
+    # Indexed by surname (a short form must share it) and by word (a one-word name is a word
+    # of the longer one), so the cost grows with the queue, not with its square.
     people = [(c.id, c.main) for c in queue if c.type == "person"]
     people += [(e.id, e.main) for e in authority.entries if e.reviewed and e.type == "person"]
+    main_of = {e.id: e.main for e in authority.entries} | {c.id: c.main for c in queue}
+    by_surname: dict[str, list[tuple[str, str]]] = {}
+    for ident, main in people:
+        by_surname.setdefault(_person_parts(main)[1], []).append((ident, main))
+    by_word: dict[tuple[str, str], list[str]] = {}
+    for o in queue:
+        if o.type != "person":
+            for word in dict.fromkeys(normalize(o.main).key.split()):
+                by_word.setdefault((o.type, word), []).append(o.id)
     for c in queue:
         if c.type == "person":
-            owners = [i for i, main in people if i != c.id and _compatible(c.main, main)]
-            mains = {i: _main_of(i, queue, authority) for i in owners}
+            last = _person_parts(c.main)[1]
+            same = by_surname.get(last, []) if last else []
+            owners = [i for i, main in same if i != c.id and _compatible(c.main, main)]
+            mains = {i: main_of.get(i, i) for i in owners}
             fuller = [i for i in owners if _fullness(mains[i]) > _fullness(c.main)]
             if fuller:
                 owner = max(fuller, key=lambda i: (_fullness(mains[i]), i))
@@ -354,11 +359,7 @@ def _suggestions(queue: list[Candidate], authority: Authority, scan: _Scan) -> d
         key = normalize(c.main).key
         if " " in key:
             continue
-        owners_set = {
-            o.id
-            for o in queue
-            if o.id != c.id and o.type == c.type and key in normalize(o.main).key.split()
-        }
+        owners_set = {i for i in by_word.get((c.type, key), []) if i != c.id}
         if len(owners_set) == 1:
             (owner,) = owners_set
             out.setdefault(c.id, []).append(

@@ -1085,14 +1085,14 @@ def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
 @click.option(
     "--max-epochs",
     type=click.IntRange(1, 1000),
-    default=20,
+    default=30,
     show_default=True,
     help="At most this many passes over the training data.",
 )
 @click.option(
     "--patience",
     type=click.IntRange(0, 1000),
-    default=4,
+    default=8,
     show_default=True,
     help="Stop after this many epochs without a better dev F1 (0: never).",
 )
@@ -1117,7 +1117,7 @@ def train(
 
     \b
     Example:
-      toolkit train corpus -o corpus/model --max-epochs 20
+      toolkit train corpus -o corpus/model --max-epochs 30
       toolkit tag corpus/tei --model corpus/model
     """
     from .train import RefusedError, TrainError, corpus_files, score_table

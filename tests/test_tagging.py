@@ -206,3 +206,23 @@ def test_bad_inputs_are_reported_and_the_rest_tagged(tmp_path, nlp, authority):
 def test_model_entities_are_cleaned(surface, expected):
     span = clean(surface, 0, len(surface))
     assert (surface[span[0] : span[1]] if span else None) == expected
+
+
+def test_the_same_text_gets_the_same_mentions_whatever_came_before():
+    """A telegram in capitals is read in restored case against the vocabulary as loaded: the
+    documents processed before it (another partition, another worker) change nothing, and the
+    stream leaves the vocabulary as it found it (memory zones), however long it is."""
+    from toolkit.entities import ZONE_TEXTS, find_mentions, load_pipeline
+
+    nlp, _ = load_pipeline(None, None)
+    size = len(nlp.vocab.strings)
+    telegram = "AMBASSADOR GALLMAN REPORTS THAT BRIGADIER KASSEM HAS TAKEN THE PALACE IN BAGHDAD."
+    alone = list(find_mentions(nlp, [(telegram, 0)]))
+    assert alone[0][0], "the model finds names in the restored telegram"
+    others = [
+        (f"Brigadier Kassem met Colonel Aref and the envoy Gallman, number {i}.", i)
+        for i in range(ZONE_TEXTS + 5)  # more than one memory zone
+    ]
+    assert sum(len(found) for found, _ in find_mentions(nlp, others)) >= len(others)
+    assert list(find_mentions(nlp, [(telegram, 0)])) == alone
+    assert len(nlp.vocab.strings) == size

@@ -16,8 +16,10 @@ import importlib.metadata
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import spacy
 from spacy.language import Language
@@ -204,6 +206,7 @@ def load_pipeline(model: str | None, authority: Authority | None) -> tuple[Langu
         package=str(model or candidates[0]),
         training_sha256=(meta.get("toolkit_training") or {}).get("training_sha256"),  # issue 12
     )
+    known_words(nlp)  # the vocabulary as loaded, before any text adds to it
     return nlp, info
 
 
@@ -236,10 +239,39 @@ def find_mentions(
     length, so offsets hold): the small model finds almost nothing in "CHOU EN-LAI LEFT PEKING".
     """
     acronyms = _acronyms(nlp)
-    known = nlp.vocab.strings
+    known = known_words(nlp)
     texts = ((restore_case(text, acronyms, known), context) for text, context in texts)
-    for doc, context in nlp.pipe(texts, as_tuples=True, batch_size=batch_size, n_process=n_process):
-        yield mentions_of(doc), context
+    if n_process > 1:  # one process pool for the whole stream (memory zones are per process)
+        for doc, context in nlp.pipe(
+            texts, as_tuples=True, batch_size=batch_size, n_process=n_process
+        ):
+            yield mentions_of(doc), context
+        return
+    # Every string a text adds to the vocabulary (new words, numbers) is forgotten after each
+    # ZONE_TEXTS texts (spaCy's memory zones): a stream of a million texts does not grow the
+    # process, and the vocabulary a text meets does not depend on the texts before it.
+    rest = iter(texts)
+    while (first := next(rest, None)) is not None:
+        zone = chain([first], islice(rest, ZONE_TEXTS - 1))
+        with nlp.memory_zone():
+            for doc, context in nlp.pipe(zone, as_tuples=True, batch_size=batch_size):
+                yield mentions_of(doc), context
+
+
+ZONE_TEXTS = 10_000  # texts through the model per memory zone (find_mentions)
+_KNOWN: WeakKeyDictionary[Language, frozenset[str]] = WeakKeyDictionary()
+
+
+def known_words(nlp: Language) -> frozenset[str]:
+    """The pipeline's vocabulary as it was loaded, before any text added to it (taken once per
+    pipeline): what :func:`restore_case` calls a known word. The live ``nlp.vocab.strings``
+    grows with every text processed, so a telegram in capitals would be read differently
+    after another document had used its names: in one process and on a cluster alike, the
+    same text must give the same tags."""
+    found = _KNOWN.get(nlp)
+    if found is None:
+        found = _KNOWN[nlp] = frozenset(nlp.vocab.strings)
+    return found
 
 
 _FUNCTION_WORDS = frozenset(

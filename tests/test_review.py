@@ -313,3 +313,16 @@ def test_confirm_marks_documents_reviewed_and_is_undoable(corpus):
     assert b'who="#jdoe"' in path.read_bytes()
     undo(corpus)
     assert path.read_bytes() == before
+
+
+def test_tei_files_are_streamed_in_path_order(tmp_path):
+    from toolkit.review import tei_files
+
+    tei = tmp_path / "tei"
+    for rel in ["a.xml", "a/b.xml", "B.xml", "a-b.xml", "z/y/x.xml", "c.txt", "a.xml.bak-1"]:
+        (tei / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tei / rel).write_text("x")
+    found = tei_files(tmp_path)
+    assert not isinstance(found, list)  # a generator: names never all in memory as objects
+    assert list(found) == sorted(p for p in tei.rglob("*.xml") if p.is_file())
+    assert list(tei_files(tmp_path / "nothing")) == []

@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--ner-size", type=int, default=1000, help="0 to skip the model runs")
     parser.add_argument("--no-dask", action="store_true", help="single-process runs only")
+    parser.add_argument("--dask-only", action="store_true", help="`--dask local:2` runs only")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     print(
@@ -236,7 +237,7 @@ def scaling(args: argparse.Namespace, rules: str) -> None:
         corpus = WORK / f"corpus-{size}"
         words = make_corpus(corpus, size)
         single = None
-        modes = [("single", ())] + (
+        modes = ([] if args.dask_only else [("single", ())]) + (
             [] if args.no_dask else [("dask local:2", ("--dask", "local:2"))]
         )
         for label, extra in modes:

@@ -438,6 +438,7 @@ def _report_notes(notes: _Notes, report: BuildReport, log: Path) -> Path | None:
     """Every message into ``log`` (atomically); the first REPORT_LIMIT of each kind into the
     report, the rest counted. No log when there is nothing to say (an old one is removed)."""
     if not notes.seq:
+        notes.db.close()
         log.unlink(missing_ok=True)
         return None
     with atomic_open(log) as out:

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import SourceError
+
+T = TypeVar("T")
 
 # Header fields a label, heading, line pattern or front slot may fill (README: "Capture profiles").
 FIELDS = frozenset(
@@ -345,6 +347,15 @@ MIN_CHARS = 4
 BLOCK = 2000  # sources counted at once by corpus_furniture
 
 
+def reiterable(items: Iterable[T] | Callable[[], Iterable[T]]) -> Callable[[], Iterable[T]]:
+    """A function giving the items anew on each call: ``items`` itself if it is one, else a
+    collection (a one-shot iterator is read into a list first)."""
+    if callable(items):
+        return items
+    kept = items if iter(items) is not items else list(items)
+    return lambda: kept
+
+
 def _lines_of(text: str) -> set[str]:
     """The distinct trimmed lines of ``text`` that could be furniture (4+ chars, a letter)."""
     return {
@@ -376,11 +387,7 @@ def corpus_furniture(
     exactly. ``texts`` is therefore a re-iterable collection, or a function returning a new
     iterable of the same texts on each call (a one-shot iterator is read into a list first).
     """
-    if callable(texts):
-        again: Callable[[], Iterable[str]] = texts
-    else:
-        kept = texts if iter(texts) is not texts else list(texts)
-        again = lambda: kept  # noqa: E731
+    again = reiterable(texts)
     counts: Counter[str] = Counter()
     candidates: set[str] = set()
     total = seen = 0

@@ -53,6 +53,7 @@ from .profiles import (
     load_profile,
     load_profiles,
     packaged_profiles,
+    reiterable,
 )
 from .provenance import TOOLKIT
 from .tei import canonical, ncname
@@ -235,11 +236,7 @@ def furniture_of(paths: Iterable[str | Path] | Callable[[], Iterable[str | Path]
     (a large corpus is read twice; see :func:`toolkit.profiles.corpus_furniture`). A file that
     cannot be read or decoded is skipped here (its conversion reports it).
     """
-    if callable(paths):
-        listing = paths
-    else:
-        kept = paths if iter(paths) is not paths else list(paths)
-        listing = lambda: kept  # noqa: E731
+    listing = reiterable(paths)
 
     def texts() -> Iterator[str]:
         for path in listing():

@@ -397,6 +397,28 @@ class SortedNames:
         self.db.executemany("INSERT OR IGNORE INTO name VALUES (?, ?)", names())
         return self.count(kind)
 
+    def add_tree(self, kind: str, folder: Path, suffix: str) -> int:
+        """Add the regular files below ``folder`` (any depth) whose names end in ``suffix``,
+        as their relative paths with the parts joined by NUL, which sorts exactly as the
+        paths' parts do (read them back with :meth:`paths`)."""
+        if not folder.is_dir():
+            return 0
+
+        def names() -> Iterator[tuple[str, str]]:
+            for root, _, found in os.walk(folder):
+                for name in found:
+                    path = Path(root, name)
+                    if name.endswith(suffix) and path.is_file():
+                        yield kind, "\0".join(path.relative_to(folder).parts)
+
+        self.db.executemany("INSERT OR IGNORE INTO name VALUES (?, ?)", names())
+        return self.count(kind)
+
+    def paths(self, kind: str, folder: Path) -> Iterator[Path]:
+        """The names added by :meth:`add_tree`, sorted, as paths below ``folder``."""
+        for name in self.names(kind):
+            yield folder.joinpath(*name.split("\0"))
+
     def count(self, kind: str) -> int:
         return self.db.execute("SELECT count(*) FROM name WHERE kind = ?", (kind,)).fetchone()[0]
 

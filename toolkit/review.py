@@ -33,13 +33,10 @@ import base64
 import hashlib
 import html
 import json
-import os
 import re
-import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -118,6 +115,7 @@ class _Tally:
     documents: list[str] = field(default_factory=list)  # the first ``max_documents``
     document_count: int = 0
     contexts: list[str] = field(default_factory=list)  # the first 3 different ones
+    last: str = ""  # the document of the latest mention (files are read one after another)
 
     def add(self, occ: Occurrence, max_documents: int | None) -> None:
         self.types[occ.type] += 1
@@ -131,8 +129,6 @@ class _Tally:
         if len(self.contexts) < 3 and occ.context not in self.contexts:
             self.contexts.append(occ.context)
 
-    last: str = ""
-
 
 @dataclass
 class _Scan:
@@ -144,25 +140,16 @@ class _Scan:
 
 
 def tei_files(corpus: Path) -> Iterator[Path]:
-    """The ``*.xml`` files below ``CORPUS/tei``, sorted as paths, streamed: the names are
-    sorted in a temporary on-disk SQLite table, so 100,000 files cost no memory."""
-    folder = corpus / "tei"
-    if not folder.is_dir():
-        return
-    with closing(sqlite3.connect("")) as db:
-        db.execute("CREATE TABLE f (key TEXT PRIMARY KEY)")
+    """The ``*.xml`` files below ``CORPUS/tei``, sorted as paths, streamed (sorted on disk by
+    :class:`toolkit.engine.SortedNames`, so 100,000 files cost no memory)."""
+    from .engine import SortedNames
 
-        def walk() -> Iterator[tuple[str]]:
-            for root, _, names in os.walk(folder):
-                for name in names:
-                    path = Path(root, name)
-                    if name.endswith(".xml") and path.is_file():
-                        # parts joined by NUL sort exactly as the paths' parts do
-                        yield ("\0".join(path.relative_to(folder).parts),)
-
-        db.executemany("INSERT INTO f VALUES (?)", walk())
-        for (key,) in db.execute("SELECT key FROM f ORDER BY key"):
-            yield folder.joinpath(*key.split("\0"))
+    listing = SortedNames()
+    try:
+        listing.add_tree("tei", corpus / "tei", ".xml")
+        yield from listing.paths("tei", corpus / "tei")
+    finally:
+        listing.db.close()
 
 
 def load_authority(corpus: Path) -> tuple[bytes, Authority]:

@@ -296,3 +296,21 @@ def test_gazetteer_identifiers_of_candidates_reach_the_index(tmp_path):
             "SELECT wikidata FROM entities WHERE id = ?", (leningrad["id"],)
         ).fetchone()
     assert row == ("Q656",)
+
+
+def test_a_stem_two_documents_share_keeps_its_suffix_and_a_unique_stem_drops_it(tmp_path):
+    first, second = sorted((CORPUS / "tei").glob("*.xml"))[:2]
+    tei = tmp_path / "tei"
+    for folder in ("a", "b"):
+        (tei / folder).mkdir(parents=True)
+        shutil.copy(first, tei / folder / first.name)
+    shutil.copy(second, tei / second.name)
+    out = tmp_path / "index"
+    result = invoke("index", tei, "-o", out, "--authority", CORPUS / "authority.xml")
+    assert result.exit_code == 0, result.output
+    ids = [d["document"] for d in json.loads((out / "index.json").read_text())["documents"]]
+    shared = [i for i in ids if i.startswith(first.stem + "-")]
+    assert len(shared) == 2 and len(set(shared)) == 2
+    assert all(len(i) == len(first.stem) + 9 for i in shared)
+    assert second.stem in ids and len(ids) == 3
+    assert sorted(p.stem for p in (out / "docs").glob("*.html")) == sorted(ids)

@@ -38,11 +38,10 @@ import json
 import os
 import re
 import tomllib
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -213,7 +212,9 @@ def _finish(store: Store, outdir: Path, report: IndexReport, now: str) -> None:
     store.set_coordinates(_coordinates(store))
     _write_outputs(store, outdir, report, now)
     atomic_write(outdir / "map.html", pages.map_page(store, anchor).encode())
-    atomic_write(outdir / "timeline.html", pages.timeline_page(store, anchor).encode())
+    with atomic_open(outdir / "timeline.html") as out:
+        for piece in pages.timeline_page(store, anchor):
+            out.write(piece.encode())
     meta = datasette_metadata(
         title="Corpus entity index", now=now, version=__version__, settings=publish_settings(outdir)
     )
@@ -225,15 +226,14 @@ def _finish(store: Store, outdir: Path, report: IndexReport, now: str) -> None:
 
 def _final_ids(store: Store, outdir: Path) -> None:
     """A document whose stem no other document shares takes the stem as its id; its reading
-    view is renamed to match."""
-    rows = store.db.execute("SELECT id, tei_file FROM documents ORDER BY position").fetchall()
-    stems = Counter(PurePosixPath(rel).stem for _, rel in rows)
-    renames = [
-        (key, PurePosixPath(rel).stem) for key, rel in rows if stems[PurePosixPath(rel).stem] == 1
-    ]
-    for key, stem in renames:
-        os.replace(outdir / "docs" / f"{key}.html", outdir / "docs" / f"{stem}.html")
-    store.rename_documents(renames)
+    view is renamed to match. Streamed from the store (documents are never all in memory)."""
+
+    def renames() -> Iterator[tuple[str, str]]:
+        for key, stem in store.unique_stems():
+            os.replace(outdir / "docs" / f"{key}.html", outdir / "docs" / f"{stem}.html")
+            yield key, stem
+
+    store.rename_documents(renames())
 
 
 def _index_document(

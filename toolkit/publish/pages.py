@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib.resources import files
+from itertools import groupby
 from urllib.parse import quote
 
 from .geo import country_points
@@ -39,14 +40,26 @@ def href(path: str, anchor: str | None = None) -> str:
 
 def page(title: str, body: str, *, root: str = "", script: bool = False) -> str:
     """An HTML page linking the shared stylesheet (and script) below ``root``."""
+    return "".join(page_stream(title, [body], root=root, script=script))
+
+
+def page_stream(
+    title: str, body: Iterable[str], *, root: str = "", script: bool = False
+) -> Iterator[str]:
+    """:func:`page` in pieces, the body's parts joined by newlines: for pages as long as the
+    corpus (the timeline lists every document), which are written without being held."""
     js = f'<script src="{root}register.js"></script>\n' if script else ""
-    return (
+    yield (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n"
         f'<link rel="stylesheet" href="{root}register.css">\n{js}</head>\n<body>\n'
-        f"{body}\n</body>\n</html>\n"
     )
+    separator = ""
+    for part in body:
+        yield separator + part
+        separator = "\n"
+    yield "\n</body>\n</html>\n"
 
 
 def nav(current: str) -> str:
@@ -160,40 +173,49 @@ def _svg_map(placed: list[tuple], anchor_of: Callable[[str], str], title_id: str
     return "\n".join(out)
 
 
-def timeline_page(store: Store, anchor_of: Callable[[str], str]) -> str:
-    """``timeline.html``: documents by year, each linked to its reading view, with the entities
-    named in each period's documents (most mentioned first)."""
+def timeline_page(store: Store, anchor_of: Callable[[str], str]) -> Iterator[str]:
+    """``timeline.html`` in pieces: documents by year, each linked to its reading view, with the
+    entities named in each period's documents (most mentioned first). The page lists every
+    document, so it is streamed from the store, never held (write the pieces in order)."""
+    return page_stream("Timeline of the corpus", _timeline_body(store, anchor_of), script=True)
+
+
+def _timeline_body(store: Store, anchor_of: Callable[[str], str]) -> Iterator[str]:
     years = store.db.execute(
         "SELECT year, count(*) FROM documents GROUP BY year ORDER BY year IS NULL, year"
     ).fetchall()
-    parts = [nav("timeline.html"), "<h1>Timeline</h1>"]
+    yield nav("timeline.html")
+    yield "<h1>Timeline</h1>"
     total = sum(n for _, n in years)
-    parts.append(
+    yield (
         f"<p>{total} document(s) by the date of the document (undated ones last). Choose a "
         "period to see its documents and the entities named in them.</p>"
     )
-    parts.append(_chart(years))
+    yield _chart(years)
     options = "".join(
         f'<option value="{_period_id(y)}">{_period_label(y)} ({n})</option>' for y, n in years
     )
-    parts.append(
+    yield (
         '<form class="search" onsubmit="return false"><label for="period">Period</label> '
         f'<select id="period"><option value="all">All periods</option>{options}</select></form>'
     )
-    for year, docs in _documents_by_year(store):
+    cursor = store.db.execute(
+        "SELECT year, title, date, reading_view FROM documents "
+        "ORDER BY year IS NULL, year, date, position"
+    )
+    for year, docs in groupby(cursor, key=lambda row: row[0]):
         label = _period_label(year)
-        parts.append(f'<section class="period" id="{_period_id(year)}"><h2>{label}</h2><ul>')
-        for _ident, title, date, view in docs:
+        yield f'<section class="period" id="{_period_id(year)}"><h2>{label}</h2><ul>'
+        for _year, title, date, view in docs:
             when = html.escape(date or "undated")
-            parts.append(f'<li>{when}: <a href="{href(view)}">{html.escape(title)}</a></li>')
-        parts.append(f"</ul><h3>Entities named in {label}</h3><ul>")
+            yield f'<li>{when}: <a href="{href(view)}">{html.escape(title)}</a></li>'
+        yield f"</ul><h3>Entities named in {label}</h3><ul>"
         for ident, kind, name, n in _entities_of_year(store, year):
-            parts.append(
+            yield (
                 f'<li><a class="{_NAME_CLASS[kind]}" href="{entity_anchor(anchor_of(ident))}">'
                 f"{html.escape(name)}</a> ({n})</li>"
             )
-        parts.append("</ul></section>")
-    return page("Timeline of the corpus", "\n".join(parts), script=True)
+        yield "</ul></section>"
 
 
 _NAME_CLASS = {"person": "persName", "place": "placeName", "org": "orgName"}
@@ -230,25 +252,6 @@ def _chart(years: list[tuple[int | None, int]]) -> str:
         )
     out.append("</svg>")
     return "\n".join(out)
-
-
-def _documents_by_year(store: Store) -> Iterator[tuple[int | None, list[tuple]]]:
-    cursor = store.db.execute(
-        "SELECT year, id, title, date, reading_view FROM documents "
-        "ORDER BY year IS NULL, year, date, position"
-    )
-    current: list[tuple] = []
-    year: int | None = None
-    first = True
-    for row in cursor:
-        if not first and row[0] != year:
-            yield year, current
-            current = []
-        first = False
-        year = row[0]
-        current.append(row[1:])
-    if current:
-        yield year, current
 
 
 def _entities_of_year(store: Store, year: int | None) -> list[tuple[str, str, str, int]]:

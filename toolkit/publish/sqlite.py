@@ -29,7 +29,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 SCHEMA = """
@@ -187,7 +187,18 @@ class Store:
         db.commit()
         db.execute("DETACH DATABASE part")
 
-    def rename_documents(self, renames: list[tuple[str, str]]) -> None:
+    def unique_stems(self) -> Iterator[tuple[str, str]]:
+        """(provisional id, file stem) of the documents whose TEI file's stem no other
+        document's shares, in corpus order (counted by SQLite: nothing held per document)."""
+        db = self.db
+        db.create_function("stem", 1, lambda rel: PurePosixPath(rel).stem, deterministic=True)
+        yield from db.execute(
+            "SELECT id, stem(tei_file) FROM documents WHERE stem(tei_file) IN "
+            "(SELECT stem(tei_file) FROM documents GROUP BY 1 HAVING count(*) = 1) "
+            "ORDER BY position"
+        )
+
+    def rename_documents(self, renames: Iterable[tuple[str, str]]) -> None:
         """Give documents their final ids: (provisional id, final id) pairs."""
         db = self.db
         db.execute("CREATE TEMP TABLE idmap (old TEXT PRIMARY KEY, new TEXT NOT NULL)")

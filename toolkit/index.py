@@ -405,7 +405,7 @@ def _write_outputs(store: Store, outdir: Path, report: IndexReport, now: str) ->
             with xf.element(T + "text"):
                 xf.write("\n    ")
                 with xf.element(T + "body"):
-                    for kind, group in groupby(store.entities(), key=lambda e: e["type"]):
+                    for kind, group in groupby(store.entities(), key=lambda e: e[0]["type"]):
                         html_fh.write(
                             f'<section data-type="{kind}" aria-labelledby="{kind}">'
                             f'<h2 id="{kind}">{TYPE_LABEL[kind]} '
@@ -415,10 +415,10 @@ def _write_outputs(store: Store, outdir: Path, report: IndexReport, now: str) ->
                         xf.write("\n      ")
                         with xf.element(T + LIST_OF[kind], type="index"):
                             xf.write("\n        ", E("head", TYPE_LABEL[kind]))
-                            for e in group:
+                            for e, mentions, documents in group:
                                 json_fh.write(separator)
                                 separator = b",\n  "
-                                _write_entity(e, out)
+                                _write_entity(e, mentions, documents, out)
                             xf.write("\n      ")
                         html_fh.write(b"</section>\n")
                     if not totals[0]:
@@ -453,17 +453,35 @@ class _Outputs:
     store: Store
 
 
-def _write_entity(e: dict, out: _Outputs) -> None:
-    """One entity into all four outputs; its mentions are read once, as a stream."""
+def _write_entity(e: dict, total: int, documents: int, out: _Outputs) -> None:
+    """One entity into all four outputs; the documents naming it and its mentions are read
+    once each, as streams (an entity may be named in most of the corpus)."""
     pad = "\n" + "  " * 5
-    out.json.write(json.dumps(e, ensure_ascii=False)[:-1].encode() + b', "mentions": [')
-    total = sum(d["mentions"] for d in e["documents"])
-    cooccurring = out.store.cooccurring(e["id"], COOCCURRING)
-    out.html.write(_html_entry_head(e, total, cooccurring).encode())
+    summary = {k: v for k, v in e.items() if k != "coordinates"}
+    out.json.write(json.dumps(summary, ensure_ascii=False)[:-1].encode() + b', "documents": [')
     kind, name_tag = e["type"], NAME_OF[e["type"]]
+    shown_documents = []
     with out.xf.element(T + kind, {XML_ID: anchor(e["id"])}, nsmap=_XMLNS):
         for el in _tei_entry_parts(e, name_tag):
             out.xf.write(pad, el)
+        out.xf.write(pad)
+        with out.xf.element(T + "note", {"type": "documents"}, nsmap={None: TEI_NS}):
+            out.xf.write(f"{total} mention(s) in ")
+            for n, (document, mentions) in enumerate(out.store.documents_of(e["id"])):
+                count = {"document": document, "mentions": mentions}
+                out.json.write(
+                    (b", " if n else b"") + json.dumps(count, ensure_ascii=False).encode()
+                )
+                out.xf.write(f"{', ' if n else ''}{document} ({mentions})")
+                if n < REGISTER_DOCUMENTS:
+                    shown_documents.append(count)
+        if "coordinates" in e:
+            out.json.write(b'], "coordinates": ' + json.dumps(e["coordinates"]).encode())
+        else:
+            out.json.write(b"]")
+        out.json.write(b', "mentions": [')
+        cooccurring = out.store.cooccurring(e["id"], COOCCURRING)
+        out.html.write(_html_entry_head(e, total, documents, shown_documents, cooccurring).encode())
         out.xf.write(pad)
         with out.xf.element(T + "note", type="mentions"):
             first = True
@@ -495,6 +513,7 @@ def _write_entity(e: dict, out: _Outputs) -> None:
 
 
 def _tei_entry_parts(e: dict, name_tag: str) -> Iterator[etree._Element]:
+    """The entry's names, identifiers and status (its documents and mentions are streamed)."""
     yield E(name_tag, e["main_name"], type="main")
     for v in e["variants"]:
         if v["name"] != e["main_name"]:
@@ -503,9 +522,6 @@ def _tei_entry_parts(e: dict, name_tag: str) -> Iterator[etree._Element]:
         yield E("idno", idno["value"], type=idno["type"])
     if not e["reviewed"]:
         yield E("note", "unreviewed candidate", type="status")
-    total = sum(d["mentions"] for d in e["documents"])
-    counts = ", ".join(f"{d['document']} ({d['mentions']})" for d in e["documents"])
-    yield E("note", f"{total} mention(s) in {counts}", type="documents")
 
 
 def _tei_header(documents: int, now: str) -> etree._Element:
@@ -574,7 +590,9 @@ def _html_head(documents: int, totals: tuple[int, int], report: IndexReport, now
     )
 
 
-def _html_entry_head(e: dict, total: int, cooccurring: list) -> str:
+def _html_entry_head(
+    e: dict, total: int, documents: int, shown: list[dict], cooccurring: list
+) -> str:
     names = " ".join(dict.fromkeys([e["main_name"], *(v["name"] for v in e["variants"])]))
     status = "reviewed" if e["reviewed"] else "candidate"
     flag = "" if e["reviewed"] else ' <span class="candidate">unreviewed candidate</span>'
@@ -594,14 +612,13 @@ def _html_entry_head(e: dict, total: int, cooccurring: list) -> str:
             f'<p class="variants">Coordinates: {c["latitude"]:.3f}, {c["longitude"]:.3f} '
             '(<a href="map.html">map</a>)</p>'
         )
-    docs = e["documents"]
     counts = ", ".join(
         f'<a href="{pages.href("docs/" + d["document"] + ".html")}">'
         f"{html.escape(d['document'])}</a> ({d['mentions']})"
-        for d in docs[:REGISTER_DOCUMENTS]
+        for d in shown
     )
-    more = f" and {len(docs) - REGISTER_DOCUMENTS} more" if len(docs) > REGISTER_DOCUMENTS else ""
-    out.append(f'<p class="docs">{total} mention(s) in {len(docs)} document(s): {counts}{more}</p>')
+    more = f" and {documents - len(shown)} more" if documents > len(shown) else ""
+    out.append(f'<p class="docs">{total} mention(s) in {documents} document(s): {counts}{more}</p>')
     if cooccurring:
         links = ", ".join(
             f'<a href="#e-{anchor(ident)}">{html.escape(name)}</a> ({n})'

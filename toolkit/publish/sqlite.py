@@ -253,20 +253,17 @@ class Store:
             "LEFT JOIN authority_places a ON a.id = e.id WHERE e.type = 'place' ORDER BY e.id"
         ).fetchall()
 
-    def entities(self) -> Iterator[dict]:
-        """Entity summaries (variants and documents with counts), by type and name."""
+    def entities(self) -> Iterator[tuple[dict, int, int]]:
+        """(summary, mentions, documents) of every entity, by type and name: the summary has
+        its variants; the documents naming it are streamed by :meth:`documents_of` (an entity
+        can be named in most of a corpus's documents)."""
         rows = self.db.execute(
-            "SELECT id, type, main_name, status, identifiers, latitude, longitude FROM entities "
-            f"ORDER BY {TYPE_ORDER}, lower(main_name), id"
+            "SELECT id, type, main_name, status, identifiers, latitude, longitude, mentions, "
+            f"documents FROM entities ORDER BY {TYPE_ORDER}, lower(main_name), id"
         ).fetchall()  # entities are few next to mentions
-        for ident, kind, main, status, idnos, lat, lon in rows:
+        for ident, kind, main, status, idnos, lat, lon, mentions, documents in rows:
             variants = self.db.execute(
                 "SELECT name, mentions FROM variants WHERE entity = ? ORDER BY name", (ident,)
-            ).fetchall()
-            documents = self.db.execute(
-                "SELECT m.document, count(*) FROM mentions m JOIN documents d "
-                "ON d.id = m.document WHERE m.entity = ? GROUP BY m.document ORDER BY d.position",
-                (ident,),
             ).fetchall()
             entry = {
                 "id": ident,
@@ -275,11 +272,18 @@ class Store:
                 "reviewed": status == "reviewed",
                 "idnos": json.loads(idnos),
                 "variants": [{"name": k, "count": v} for k, v in variants],
-                "documents": [{"document": k, "mentions": v} for k, v in documents],
             }
             if lat is not None:
                 entry["coordinates"] = {"latitude": lat, "longitude": lon}
-            yield entry
+            yield entry, mentions, documents
+
+    def documents_of(self, ident: str) -> Iterator[tuple[str, int]]:
+        """(document, mentions) of the documents naming one entity, in corpus order."""
+        yield from self.db.execute(
+            "SELECT m.document, count(*) FROM mentions m JOIN documents d "
+            "ON d.id = m.document WHERE m.entity = ? GROUP BY m.document ORDER BY d.position",
+            (ident,),
+        )
 
     def cooccurring(self, ident: str, limit: int = 8) -> list[tuple[str, str, str, int]]:
         """(id, type, main name, paragraphs) of the entities most often in one paragraph."""

@@ -558,7 +558,7 @@ def _tei_header(documents: int, now: str) -> etree._Element:
 
 
 def _html_head(documents: int, totals: tuple[int, int], report: IndexReport, now: str) -> str:
-    page = pages.page("Corpus register", "@@BODY@@", script=True).split("@@BODY@@")[0]
+    page = next(pages.page_stream("Corpus register", [], script=True))
     jump = "".join(
         f'<a href="#{k}">{v} ({report.entities.get(k, 0)})</a>' for k, v in TYPE_LABEL.items()
     )

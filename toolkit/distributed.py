@@ -11,8 +11,9 @@ collects their results. Requirements and guarantees:
   worker must read it back (E355 otherwise).
 - Each worker loads the spaCy pipeline once (:class:`TaggerPlugin`, lazily: a partition with
   nothing to tag never loads it) and streams its partition's documents through ``nlp.pipe``.
-- The workers of ``local:N`` run without Dask's statistical profiler (see ``WORKER_CONFIG``),
-  so their memory stays flat however long the build.
+- The client keeps short debugging logs, and the scheduler and workers of ``local:N`` too, and
+  those workers run without Dask's statistical profiler (see ``CLUSTER_CONFIG``), so the
+  memory of every process stays flat however long the build.
 - A worker that dies loses nothing: Dask reruns its tasks elsewhere, and a task's writes are
   atomic and deterministic, so a rerun writes the same bytes. A task that raises is reported
   for its documents (E356) and the others go on.
@@ -39,13 +40,23 @@ except ImportError:  # reported as E930 when a build asks for Dask
     WorkerPlugin = object
 
 PLUGIN = "toolkit-tagger"
+# Dask keeps, for its developers, the last `distributed.admin.low-level-log-length` (1,000)
+# messages of every batched stream (client -> scheduler, scheduler -> each worker, ...), and as
+# many transitions, events and worker stimuli. Here a message carries a partition's task (its
+# items, some 10 KB) or its result, so those logs fill up only after thousands of tasks, well
+# beyond 100,000 documents: measured, a client submitting 3,000 such tasks grew from 108 to
+# 170 MB with 1,000 and stayed at 95-98 MB with 100 (the client of a 100,000-document build
+# grew 98 -> 142 MB over its document tasks). The build keeps 100.
+LOG_LENGTH = 100
+CLIENT_CONFIG = {"distributed.admin.low-level-log-length": LOG_LENGTH}
 # Dask's statistical profiler samples every worker's stack 100 times a second and keeps one
 # profile a second for `distributed.admin.low-level-log-length` (1,000) seconds: some 100 KB a
 # second of worker memory for the first 17 minutes of a build (measured: +16 MB a worker over a
-# 10,000-document build, flat without it). The workers of `local:N` run without it; for a
-# cluster of your own, start the workers with DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False
-# (README, "Running on a cluster").
-WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+# 10,000-document build, flat without it). The workers of `local:N` run without it. For a
+# cluster of your own, start the scheduler and workers with DASK_DISTRIBUTED__WORKER__PROFILE__
+# ENABLED=False and DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH=100 (README, "Running on a
+# cluster"); the client sets its own.
+CLUSTER_CONFIG = {**CLIENT_CONFIG, "distributed.worker.profile.enabled": False}
 WORKERS_TIMEOUT = 60
 INSTALL = "pip install 'tei-provenance-toolkit[dask]'"
 
@@ -142,17 +153,24 @@ class DaskRun:
         import dask.config
 
         target, workers = parse_address(spec)
+        # set for the whole run: a worker the nanny restarts, and its stream, get it too
+        with dask.config.set(CLUSTER_CONFIG if target == "local" else CLIENT_CONFIG):
+            yield from cls._connect(distributed, spec, target, workers, corpus)
+
+    @classmethod
+    def _connect(
+        cls, distributed: Any, spec: str, target: str, workers: int | None, corpus: Path
+    ) -> Iterator[DaskRun]:
         cluster = None
         try:
             if target == "local":
-                with dask.config.set(WORKER_CONFIG):
-                    cluster = distributed.LocalCluster(
-                        n_workers=workers or os.cpu_count() or 1,
-                        threads_per_worker=1,
-                        processes=True,
-                        dashboard_address=":0",
-                        silence_logs=40,
-                    )
+                cluster = distributed.LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=40,
+                )
                 client = distributed.Client(cluster)
             else:
                 client = distributed.Client(target, timeout=10)

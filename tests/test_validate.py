@@ -259,3 +259,43 @@ def test_validate_reports_authority_file_problems(tmp_path):
     assert "[E330]" in result.output and "'Zhou Enlai'" in result.output
     clean = CliRunner().invoke(main, ["validate", str(ROOT / "corpus" / "index" / "index.xml")])
     assert clean.exit_code == 0, clean.output
+
+
+def test_an_authority_file_that_grows_is_read_again_in_the_same_process(tmp_path):
+    """A Dask worker outlives builds and `toolkit review` adds entries between them: an id
+    added to the authority file must be found by the next check in the same process."""
+    authority = tmp_path / "authority.xml"
+    authority.write_bytes((CORPUS / "authority.xml").read_bytes())
+    xml = base_document().replace('ref="auth:mao-zedong"', 'ref="auth:added-later"')
+
+    def codes() -> list[str]:
+        path = str(tmp_path / "tei" / "min.xml")
+        return [p.code for p in validate_bytes(xml.encode(), path, authority=str(authority))]
+
+    assert codes() == ["TK-REF-AUTHORITY"]
+    text = authority.read_text()
+    entry = '<person xml:id="added-later"><persName type="main">Added Later</persName></person>'
+    authority.write_text(text.replace("</listPerson>", entry + "</listPerson>", 1))
+    assert codes() == []
+
+
+def test_validating_in_processes_gives_the_same_output_in_the_same_order(tmp_path, monkeypatch):
+    import toolkit.validate
+
+    monkeypatch.setattr(toolkit.validate, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(toolkit.validate, "VALIDATE_CHUNK", 2)
+    tei = tmp_path / "tei"
+    tei.mkdir()
+    good = base_document()
+    for n in range(7):  # every other file breaks a different rule
+        xml = good if n % 2 else good.replace('when="2024-01-01T00:00:00Z"', f'when="day {n}"')
+        (tei / f"doc{n}.xml").write_text(xml)
+    (tei / "broken.xml").write_text("<TEI>")
+    runs = [
+        CliRunner().invoke(main, ["validate", str(tei), "--authority", AUTHORITY, "--jobs", jobs])
+        for jobs in ("1", "2")
+    ]
+    assert runs[0].exit_code == runs[1].exit_code == 1
+    assert runs[0].output == runs[1].output
+    assert runs[0].output.count("[TK-DATE-ISO]") == 4
+    assert "8 file(s) checked" in runs[0].output

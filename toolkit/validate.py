@@ -18,13 +18,14 @@ the package: ``--tei-all`` without a path uses it.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -102,8 +103,18 @@ def external_relaxng(path: str | None = None) -> etree.RelaxNG:
 TEI_ALL = "tei_all.rng"
 
 
-@cache
 def _authority_ids(path: str) -> frozenset[str] | None:
+    """Read once per version of the file: a Dask worker outlives builds, and the authority
+    file grows between them (``toolkit review`` accepts entries)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _authority_ids_of(path, None)  # reported as the read fails
+    return _authority_ids_of(path, (stat.st_mtime_ns, stat.st_size, stat.st_ino))
+
+
+@lru_cache(maxsize=16)
+def _authority_ids_of(path: str, version: tuple[int, int, int] | None) -> frozenset[str] | None:
     try:
         root = parse_bytes(read_inside(path, Path(path).resolve().parent), path).getroot()
     except ToolkitError:
@@ -204,6 +215,17 @@ def _schematron_problems(tree: etree._ElementTree, path: str, rules: str | None)
     return problems
 
 
+_AUTH_PREFIX_IN_HEADER = (
+    "tei:teiHeader/tei:encodingDesc/tei:listPrefixDef/tei:prefixDef[@ident='auth']"
+)
+
+
+@lru_cache(maxsize=256)
+def _resolved(folder: str, relative: str) -> str:
+    """The authority file a folder's documents point to (one lookup per folder)."""
+    return str((Path(folder) / relative).resolve())
+
+
 def _authority_problems(
     tree: etree._ElementTree, path: str, authority: str | None
 ) -> list[Problem]:
@@ -218,10 +240,12 @@ def _authority_problems(
         return []
     target = authority
     if target is None:
-        prefix = root.find(".//tei:listPrefixDef/tei:prefixDef[@ident='auth']", NS)
+        prefix = root.find(_AUTH_PREFIX_IN_HEADER, NS)  # where TEI puts it: no tree walk
+        if prefix is None:
+            prefix = root.find(".//tei:listPrefixDef/tei:prefixDef[@ident='auth']", NS)
         pattern = prefix.get("replacementPattern", "") if prefix is not None else ""
         relative = pattern.split("#", 1)[0]
-        target = str((Path(path).parent / relative).resolve()) if relative else None
+        target = _resolved(str(Path(path).parent), relative) if relative else None
     ids = _authority_ids(target) if target else None
     if ids is None:
         return [
@@ -250,28 +274,77 @@ def _authority_problems(
     ]
 
 
+PARALLEL_FROM = 200  # files: with fewer, starting worker processes costs more than it saves
+VALIDATE_CHUNK = 50  # files a worker process checks per task
+
+
 def validate_files(
     paths: Iterable[Path],
     *,
     schema: str | None = None,
     rules: str | None = None,
     authority: str | None = None,
+    jobs: int = 1,
 ) -> Iterator[tuple[Path, list[Problem]]]:
-    """Problems file by file. Schemas and an explicit ``authority`` are checked first: a
-    schema that cannot be compiled (``E401``) or an authority file that cannot be read
-    (``E402``) raises before any file is read, since no result would be trustworthy."""
+    """Problems file by file, in the order given. Schemas and an explicit ``authority`` are
+    checked first: a schema that cannot be compiled (``E401``) or an authority file that cannot
+    be read (``E402``) raises before any file is read, since no result would be trustworthy.
+
+    With ``jobs`` > 1 and at least ``PARALLEL_FROM`` files, ``jobs`` processes check chunks of
+    ``VALIDATE_CHUNK`` files (each compiles the schemas once); the results are the same, in the
+    same order. Should a worker process die, the files it had not returned are checked here.
+    """
     relaxng(schema)
     if rules is not None:
         schematron(rules)
     if authority is not None:
         authority_ids(authority)
-    for path in paths:
+    paths = list(paths)
+    done = 0
+    if jobs > 1 and len(paths) >= PARALLEL_FROM:
+        for found in _validate_in_processes(paths, schema, rules, authority, jobs):
+            yield found
+            done += 1
+    for path in paths[done:]:
+        yield path, _validate_path(path, schema, rules, authority)
+
+
+def _validate_path(
+    path: Path, schema: str | None, rules: str | None, authority: str | None
+) -> list[Problem]:
+    try:
+        data = read_inside(path, code="E205")
+    except ToolkitError as exc:
+        return [Problem(str(path), 1, 1, "error", exc.code, exc.message)]
+    return validate_bytes(data, str(path), schema=schema, rules=rules, authority=authority)
+
+
+def _validate_chunk(
+    paths: list[Path], schema: str | None, rules: str | None, authority: str | None
+) -> list[tuple[Path, list[Problem]]]:
+    return [(path, _validate_path(path, schema, rules, authority)) for path in paths]
+
+
+def _validate_in_processes(
+    paths: list[Path], schema: str | None, rules: str | None, authority: str | None, jobs: int
+) -> Iterator[tuple[Path, list[Problem]]]:
+    """Results in order until all are in or a worker process dies (the caller goes on)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from functools import partial
+
+    from .engine import chunks
+
+    # forkserver, not fork: the caller may run threads (a fork copies their locks held)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    work = partial(_validate_chunk, schema=schema, rules=rules, authority=authority)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
         try:
-            data = read_inside(path, code="E205")
-        except ToolkitError as exc:
-            yield path, [Problem(str(path), 1, 1, "error", exc.code, exc.message)]
-            continue
-        yield path, validate_bytes(data, str(path), schema=schema, rules=rules, authority=authority)
+            for batch in pool.map(work, chunks(paths, VALIDATE_CHUNK)):
+                yield from batch
+        except BrokenProcessPool:
+            return
 
 
 def tei_all_problems(paths: list[Path], rng: str | None = None) -> list[Problem]:
@@ -417,7 +490,8 @@ def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
                 f'xml:id="{value}" is used {len(ids[value])} times; every xml:id must be unique '
                 "in the document.",
             )
-        _source_rules(el, fail)
+        if tag in _SOURCE_TAGS:
+            _source_rules(el, fail)
         when = el.get("when")
         if when is not None and when.translate(_DIGITS) not in _ISO_SHAPES:
             fail(
@@ -426,18 +500,17 @@ def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
                 f'@when="{when}" on {_name(el)} is not an ISO 8601 date (YYYY, YYYY-MM, '
                 "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).",
             )
-        if tag == T + "TEI":
+        if tag == _TEI:
             _document_rules(el, fail)
     return out
 
 
 def _reference_rules(el, ref, ids, prefixes, fail) -> None:  # type: ignore[no-untyped-def]
-    name = _name(el)
     if ref.startswith("#") and ref[1:] not in ids:
         fail(
             el,
             "TK-REF-LOCAL",
-            f'{name}/@ref="{ref}" points to no element with that xml:id in this document; add '
+            f'{_name(el)}/@ref="{ref}" points to no element with that xml:id in this document; add '
             "the entry (e.g. in standOff) or correct the pointer.",
         )
     before = ref.partition(":")[0] if ":" in ref else ""
@@ -445,16 +518,20 @@ def _reference_rules(el, ref, ids, prefixes, fail) -> None:  # type: ignore[no-u
         fail(
             el,
             "TK-REF-PREFIX",
-            f'{name}/@ref="{ref}" uses a prefix not declared in encodingDesc/listPrefixDef; use '
-            "'#id' or declare the prefix with prefixDef.",
+            f'{_name(el)}/@ref="{ref}" uses a prefix not declared in '
+            "encodingDesc/listPrefixDef; use '#id' or declare the prefix with prefixDef.",
         )
     if " " in _ns(ref):
         fail(
             el,
             "TK-REF-SINGLE",
-            f'{name}/@ref="{ref}" holds more than one pointer; a name points to one entity '
+            f'{_name(el)}/@ref="{ref}" holds more than one pointer; a name points to one entity '
             "(split the element or use rs).",
         )
+
+
+_TEI = T + "TEI"
+_SOURCE_TAGS = frozenset(T + name for name in ("idno", "msIdentifier", "locus", "citedRange"))
 
 
 def _source_rules(el, fail) -> None:  # type: ignore[no-untyped-def]

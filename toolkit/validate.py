@@ -328,7 +328,8 @@ def _validate_chunk(
 def _validate_in_processes(
     paths: list[Path], schema: str | None, rules: str | None, authority: str | None, jobs: int
 ) -> Iterator[tuple[Path, list[Problem]]]:
-    """Results in order until all are in or a worker process dies (the caller goes on)."""
+    """Results in order until all are in, or a worker process dies or none can be started
+    (e.g. no semaphores in a sandbox): the caller checks the rest itself."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -339,12 +340,12 @@ def _validate_in_processes(
     # forkserver, not fork: the caller may run threads (a fork copies their locks held)
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     work = partial(_validate_chunk, schema=schema, rules=rules, authority=authority)
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-        try:
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
             for batch in pool.map(work, chunks(paths, VALIDATE_CHUNK)):
                 yield from batch
-        except BrokenProcessPool:
-            return
+    except (BrokenProcessPool, OSError):
+        return
 
 
 def tei_all_problems(paths: list[Path], rng: str | None = None) -> list[Problem]:

@@ -155,49 +155,43 @@ class DaskRun:
         target, workers = parse_address(spec)
         # set for the whole run: a worker the nanny restarts, and its stream, get it too
         with dask.config.set(CLUSTER_CONFIG if target == "local" else CLIENT_CONFIG):
-            yield from cls._connect(distributed, spec, target, workers, corpus)
-
-    @classmethod
-    def _connect(
-        cls, distributed: Any, spec: str, target: str, workers: int | None, corpus: Path
-    ) -> Iterator[DaskRun]:
-        cluster = None
-        try:
-            if target == "local":
-                cluster = distributed.LocalCluster(
-                    n_workers=workers or os.cpu_count() or 1,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                    silence_logs=40,
-                )
-                client = distributed.Client(cluster)
-            else:
-                client = distributed.Client(target, timeout=10)
-        except OSError as exc:
-            if cluster is not None:
-                cluster.close()
-            raise ToolkitError(
-                "E932", f"cannot reach the Dask scheduler at {spec} ({exc}); is it running?"
-            ) from None
-        try:
+            cluster = None
             try:
-                client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
-            except TimeoutError:
+                if target == "local":
+                    cluster = distributed.LocalCluster(
+                        n_workers=workers or os.cpu_count() or 1,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=":0",
+                        silence_logs=40,
+                    )
+                    client = distributed.Client(cluster)
+                else:
+                    client = distributed.Client(target, timeout=10)
+            except OSError as exc:
+                if cluster is not None:
+                    cluster.close()
                 raise ToolkitError(
-                    "E932",
-                    f"no Dask worker joined the scheduler at {spec} within {WORKERS_TIMEOUT} s; "
-                    "start workers with `dask worker ADDRESS`",
+                    "E932", f"cannot reach the Dask scheduler at {spec} ({exc}); is it running?"
                 ) from None
-            client.register_plugin(TaggerPlugin(), name=PLUGIN)
-            check_shared_corpus(client, corpus)
-            services = client.scheduler_info().get("services", {})
-            dashboard = client.dashboard_link if "dashboard" in services else None
-            yield cls(client, corpus, dashboard)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            try:
+                try:
+                    client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+                except TimeoutError:
+                    raise ToolkitError(
+                        "E932",
+                        f"no Dask worker joined the scheduler at {spec} within "
+                        f"{WORKERS_TIMEOUT} s; start workers with `dask worker ADDRESS`",
+                    ) from None
+                client.register_plugin(TaggerPlugin(), name=PLUGIN)
+                check_shared_corpus(client, corpus)
+                services = client.scheduler_info().get("services", {})
+                dashboard = client.dashboard_link if "dashboard" in services else None
+                yield cls(client, corpus, dashboard)
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
 
     def map(self, fn: Callable[..., Any], parts: Iterable[list[Any]], job: Any) -> Iterator:
         """``(number, result)`` of each partition as it completes; a failed task yields a result

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -279,8 +280,21 @@ def test_an_authority_file_that_grows_is_read_again_in_the_same_process(tmp_path
     assert codes() == []
 
 
-def test_validating_in_processes_gives_the_same_output_in_the_same_order(tmp_path, monkeypatch):
+@pytest.mark.parametrize("other_thread", [False, True])  # fork, or a forkserver with a thread
+def test_validating_in_processes_gives_the_same_output_in_the_same_order(
+    tmp_path, monkeypatch, other_thread
+):
+    import threading
+
     import toolkit.validate
+
+    if other_thread:  # a thread is running: workers must not be forked from this process
+        release = threading.Event()
+        waiting = threading.Thread(target=release.wait, daemon=True)
+        waiting.start()
+    if sys.platform.startswith("linux"):
+        expected = "forkserver" if other_thread else "fork"
+        assert toolkit.validate._start_method() == expected
 
     monkeypatch.setattr(toolkit.validate, "PARALLEL_FROM", 4)
     monkeypatch.setattr(toolkit.validate, "VALIDATE_CHUNK", 2)
@@ -299,3 +313,6 @@ def test_validating_in_processes_gives_the_same_output_in_the_same_order(tmp_pat
     assert runs[0].output == runs[1].output
     assert runs[0].output.count("[TK-DATE-ISO]") == 4
     assert "8 file(s) checked" in runs[0].output
+    if other_thread:
+        release.set()
+        waiting.join()

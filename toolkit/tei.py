@@ -135,14 +135,16 @@ def parse_bytes(data: bytes, path: str = "<bytes>") -> etree._ElementTree:
         raise TEIError("E201", f"malformed XML: {exc}; fix the file", path) from None
     tree = root.getroottree()
     dtd = tree.docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
+    if dtd is None:  # no DOCTYPE: an entity reference other than the five is malformed XML
+        return tree
+    if any(True for _ in dtd.iterentities()):
         raise TEIError(
             "E203",
             "the DOCTYPE declares entities, which the toolkit never expands; "
             "replace entity references with characters and remove the DOCTYPE",
             path,
         )
-    for entity in root.iter(etree.Entity):
+    for entity in root.iter(etree.Entity):  # referenced, to be declared by an unread DTD
         raise TEIError(
             "E203",
             f"the entity reference {entity.text} is not expanded (its DTD is never read); "

@@ -6,7 +6,8 @@ error) and a message. Schemas are the packaged ``toolkit.schemas`` files unless 
 compiled once per process. Importing this module does not import spaCy.
 
 The packaged Schematron rules (``toolkit.sch``) are run by native code here
-(:func:`project_rules`): one pass over the tree, linear in its size, with the same ids,
+(:func:`project_rules`): one pass over the elements' attributes, then each rule over the
+elements its context names, linear in the document's size, with the same ids,
 messages and lines as lxml's Schematron gives (a test holds the two to each other). lxml's ISO
 Schematron skeleton builds an XPath location for every failed assertion by counting preceding
 siblings, which makes a document with many failures quadratic (8,000 dangling refs: 10 s);
@@ -337,15 +338,29 @@ def _validate_in_processes(
 
     from .engine import chunks
 
-    # forkserver, not fork: the caller may run threads (a fork copies their locks held)
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(_start_method())
+    if context.get_start_method() == "forkserver":  # its workers fork from a server that has
+        context.set_forkserver_preload(["__main__", __name__])  # imported this module once
     work = partial(_validate_chunk, schema=schema, rules=rules, authority=authority)
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
             for batch in pool.map(work, chunks(paths, VALIDATE_CHUNK)):
                 yield from batch
     except (BrokenProcessPool, OSError):
         return
+
+
+def _start_method() -> str:
+    """``fork`` on Linux when this process runs no other thread: the workers start at once with
+    the schemas already compiled. With threads running, a fork would copy the locks they hold,
+    so ``forkserver`` (or ``spawn`` where there is none) starts clean processes instead."""
+    import multiprocessing
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 def tei_all_problems(paths: list[Path], rng: str | None = None) -> list[Problem]:
@@ -439,71 +454,101 @@ _SPACY = "tei:teiHeader/tei:encodingDesc/tei:appInfo/tei:application[@ident='spa
 
 
 def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
-    """The assertions of the packaged ``toolkit.sch``, evaluated in one pass over ``tree``.
+    """The assertions of the packaged ``toolkit.sch``, evaluated natively over ``tree``.
 
     Same ids, messages and lines as lxml's Schematron over that file (``tests/test_validate``
-    compares the two on every rule), in time linear in the document.
+    compares the two on every rule), in time linear in the document: one pass reads the names
+    of every element's attributes (``keys()``, one call each), then each rule looks only at the
+    elements its context names. Problems come rule by rule, each rule's in document order
+    (``validate_bytes`` sorts them by place).
     """
     root = tree.getroot()
-    elements = [el for el in root.iter() if isinstance(el.tag, str)]
     ids: dict[str, list[etree._Element]] = {}
-    prefixes: set[str] = set()
-    for el in elements:
-        value = el.get(XML_ID)
-        if value is not None:
-            ids.setdefault(value, []).append(el)
-        if el.tag == T + "prefixDef" and el.get("ident") is not None:
-            prefixes.add(el.get("ident"))
+    with_id: list[tuple[etree._Element, str]] = []
+    with_resp: list[tuple[etree._Element, str]] = []
+    with_when: list[tuple[etree._Element, str]] = []
+    for el in root.iter("*"):  # elements only: no comment or processing instruction
+        # keys(), not items(): lxml's items() is quadratic in the number of attributes
+        for key in el.keys():  # noqa: SIM118 (iterating an element gives its children)
+            if key == "resp":
+                with_resp.append((el, el.get(key)))
+            elif key == XML_ID:
+                value = el.get(key)
+                with_id.append((el, value))
+                if value in ids:
+                    ids[value].append(el)
+                else:
+                    ids[value] = [el]
+            elif key == "when":
+                with_when.append((el, el.get(key)))
+    prefixes = {el.get("ident") for el in root.iter(T + "prefixDef")} - {None}
     out: list[Problem] = []
 
     def fail(el: etree._Element, code: str, message: str) -> None:
         out.append(Problem(path, el.sourceline or 1, 1, "error", code, " ".join(message.split())))
 
-    declared_resp: set[str] = set()
-    for el in elements:
-        tag = el.tag
-        if tag in _NAMES:
-            ref = el.get("ref")
-            if ref is not None and not (ref[:1] == "#" and " " not in ref and ref[1:] in ids):
-                _reference_rules(el, ref, ids, prefixes, fail)
-            if not (el.text and el.text.strip(_WS)) and _ns(_text(el)) == "":
-                fail(
-                    el, "TK-NAME-EMPTY", f"{_name(el)} is empty; remove it or put the name inside."
-                )
-        resp = el.get("resp")
-        if resp is not None and resp not in declared_resp:
-            targets = ids.get(resp[1:], ()) if resp.startswith("#") else ()
-            declared = any(t.tag in (T + "respStmt", T + "application") for t in targets)
-            if " " not in _ns(resp) and declared:
-                declared_resp.add(resp)
-            else:
-                fail(
-                    el,
-                    "TK-RESP-DECLARED",
-                    f'@resp="{resp}" on {_name(el)} does not point to a respStmt or application '
-                    "of this document; declare who did it in titleStmt/respStmt.",
-                )
-        value = el.get(XML_ID)
-        if value is not None and len(ids[value]) != 1:
+    for el in root.iter(*_NAME_TAGS):
+        ref = el.get("ref")
+        if ref is not None and not _plain_reference(ref, ids, prefixes):
+            _reference_rules(el, ref, ids, prefixes, fail)
+        if not (el.text and el.text.strip(_WS)) and _ns(_text(el)) == "":
+            fail(el, "TK-NAME-EMPTY", f"{_name(el)} is empty; remove it or put the name inside.")
+    declared: set[str] = set()
+    for el, resp in with_resp:
+        if resp in declared:
+            continue
+        targets = ids.get(resp[1:], ()) if resp[:1] == "#" else ()
+        if any(t.tag in _DECLARERS for t in targets) and " " not in _ns(resp):
+            declared.add(resp)
+        else:
             fail(
                 el,
-                "TK-ID-UNIQUE",
-                f'xml:id="{value}" is used {len(ids[value])} times; every xml:id must be unique '
-                "in the document.",
+                "TK-RESP-DECLARED",
+                f'@resp="{resp}" on {_name(el)} does not point to a respStmt or application '
+                "of this document; declare who did it in titleStmt/respStmt.",
             )
-        if tag in _SOURCE_TAGS:
-            _source_rules(el, fail)
-        when = el.get("when")
-        if when is not None and when.translate(_DIGITS) not in _ISO_SHAPES:
+    if len(ids) != len(with_id):
+        for el, value in with_id:
+            if len(ids[value]) != 1:
+                fail(
+                    el,
+                    "TK-ID-UNIQUE",
+                    f'xml:id="{value}" is used {len(ids[value])} times; every xml:id must be '
+                    "unique in the document.",
+                )
+    for el in root.iter(*_SOURCE_TAGS):
+        _source_rules(el, fail)
+    for el, when in with_when:
+        if when.translate(_DIGITS) not in _ISO_SHAPES:
             fail(
                 el,
                 "TK-DATE-ISO",
                 f'@when="{when}" on {_name(el)} is not an ISO 8601 date (YYYY, YYYY-MM, '
                 "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).",
             )
-        if tag == _TEI:
-            _document_rules(el, fail)
+    for tei in root.iter(_TEI):
+        if tei is root:  # the usual case: the pass above has seen every @resp below it
+            machine = any(resp in _MACHINE for el, resp in with_resp if el is not root)
+        else:
+            machine = any(d.get("resp") in _MACHINE for d in tei.iterdescendants("*"))
+        _document_rules(tei, machine, fail)
     return out
+
+
+_NAME_TAGS = tuple(sorted(_NAMES))
+_DECLARERS = (T + "respStmt", T + "application")
+_WHITESPACE = frozenset(_WS)
+
+
+def _plain_reference(ref: str, ids: dict, prefixes: set[str]) -> bool:
+    """The common, passing case of the reference rules: one pointer, no space, to a local id
+    or through a declared prefix (anything else is decided by ``_reference_rules``)."""
+    if not ref or not _WHITESPACE.isdisjoint(ref):
+        return False
+    if ref[0] == "#":
+        return ref[1:] in ids
+    before, colon, _ = ref.partition(":")
+    return bool(colon) and before in prefixes
 
 
 def _reference_rules(el, ref, ids, prefixes, fail) -> None:  # type: ignore[no-untyped-def]
@@ -532,7 +577,7 @@ def _reference_rules(el, ref, ids, prefixes, fail) -> None:  # type: ignore[no-u
 
 
 _TEI = T + "TEI"
-_SOURCE_TAGS = frozenset(T + name for name in ("idno", "msIdentifier", "locus", "citedRange"))
+_SOURCE_TAGS = tuple(T + name for name in ("idno", "msIdentifier", "locus", "citedRange"))
 
 
 def _source_rules(el, fail) -> None:  # type: ignore[no-untyped-def]
@@ -568,7 +613,7 @@ def _source_rules(el, fail) -> None:  # type: ignore[no-untyped-def]
             )
 
 
-def _document_rules(tei: etree._Element, fail) -> None:  # type: ignore[no-untyped-def]
+def _document_rules(tei: etree._Element, machine: bool, fail) -> None:  # type: ignore[no-untyped-def]
     changes = [_ns(_text(c)) for c in tei.iterfind(_CHANGES, NS)]
     if tei.find(_SHA, NS) is not None and not any(c.startswith("Converted") for c in changes):
         fail(
@@ -577,7 +622,7 @@ def _document_rules(tei: etree._Element, fail) -> None:  # type: ignore[no-untyp
             "a converted document must record its conversion in revisionDesc/change "
             '("Converted from ...").',
         )
-    if any(d.get("resp") in _MACHINE for d in tei.iterdescendants()):
+    if machine:  # the document has machine tags
         if not any(c.startswith("Tagged") for c in changes):
             fail(
                 tei,

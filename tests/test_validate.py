@@ -280,22 +280,13 @@ def test_an_authority_file_that_grows_is_read_again_in_the_same_process(tmp_path
     assert codes() == []
 
 
-@pytest.mark.parametrize("other_thread", [False, True])  # fork, or a forkserver with a thread
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
 def test_validating_in_processes_gives_the_same_output_in_the_same_order(
-    tmp_path, monkeypatch, other_thread
+    tmp_path, monkeypatch, method
 ):
-    import threading
-
     import toolkit.validate
 
-    if other_thread:  # a thread is running: workers must not be forked from this process
-        release = threading.Event()
-        waiting = threading.Thread(target=release.wait, daemon=True)
-        waiting.start()
-    if sys.platform.startswith("linux"):
-        expected = "forkserver" if other_thread else "fork"
-        assert toolkit.validate._start_method() == expected
-
+    monkeypatch.setattr(toolkit.validate, "_start_method", lambda: method)
     monkeypatch.setattr(toolkit.validate, "PARALLEL_FROM", 4)
     monkeypatch.setattr(toolkit.validate, "VALIDATE_CHUNK", 2)
     tei = tmp_path / "tei"
@@ -313,6 +304,63 @@ def test_validating_in_processes_gives_the_same_output_in_the_same_order(
     assert runs[0].output == runs[1].output
     assert runs[0].output.count("[TK-DATE-ISO]") == 4
     assert "8 file(s) checked" in runs[0].output
-    if other_thread:
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux only")
+def test_workers_are_forked_only_from_a_process_without_other_threads():
+    import subprocess
+    import threading
+
+    from toolkit.validate import _start_method
+
+    alone = subprocess.run(
+        [sys.executable, "-c", "from toolkit.validate import _start_method as m; print(m())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert alone.stdout.strip() == "fork"
+    release = threading.Event()
+    waiting = threading.Thread(target=release.wait, daemon=True)
+    waiting.start()
+    try:
+        assert _start_method() == "forkserver"  # a fork would copy the locks threads hold
+    finally:
         release.set()
         waiting.join()
+
+
+def test_the_record_of_proposals_and_decisions_keeps_its_keys():
+    """The standOff record (toolkit.decisions) as the tagger writes it is valid; a span that
+    lost its key (@n) or @resp, or mixes a proposal's @target with a decision's @subtype, is
+    not: the tagger could no longer match it to a tag."""
+    from toolkit.decisions import (
+        DECISIONS,
+        PROPOSALS,
+        Decision,
+        Proposal,
+        decision_element,
+        group,
+        proposal_element,
+    )
+
+    proposal = Proposal("n1", "persName", "auth:mao-zedong", "#toolkit-authority", "k1", "Mao")
+    decision = Decision("rejected", "persName", "k2", "toolkit-ner", "X")
+    record = etree.tostring(
+        group(PROPOSALS, [proposal_element(proposal)]), encoding="unicode"
+    ) + etree.tostring(group(DECISIONS, [decision_element(decision)]), encoding="unicode")
+    record = record.replace(' xmlns="http://www.tei-c.org/ns/1.0"', "")
+    xml = base_document().replace("</standOff>", record + "</standOff>")
+    assert check(xml) == []
+    proposal_span = etree.tostring(proposal_element(proposal), encoding="unicode").split(">")[0]
+    proposal_span = proposal_span.replace(' xmlns="http://www.tei-c.org/ns/1.0"', "")
+    assert proposal_span in xml
+    for broken in (
+        proposal_span.replace(' n="k1"', ""),
+        proposal_span.replace(' resp="#toolkit-authority"', ""),
+        proposal_span.replace(' target="#n1"', ""),
+        proposal_span + ' subtype="persName"',
+    ):
+        problems = check(xml.replace(proposal_span, broken))
+        assert [p.code for p in problems] == ["RNG"], (broken, problems)
+        assert "span" in problems[0].message

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -364,3 +365,39 @@ def test_the_record_of_proposals_and_decisions_keeps_its_keys():
         problems = check(xml.replace(proposal_span, broken))
         assert [p.code for p in problems] == ["RNG"], (broken, problems)
         assert "span" in problems[0].message
+
+
+def test_a_folder_expands_to_its_files_sorted_with_links_and_fifos_checked(tmp_path):
+    """Folders are walked without a system call per plain file; links, FIFOs and linked
+    folders still get their checks, and the order is that of the paths."""
+    import os
+
+    from toolkit.errors import ToolkitError
+    from toolkit.files import expand
+
+    corpus = tmp_path / "corpus"
+    (corpus / "b" / "c").mkdir(parents=True)
+    (corpus / "a-b").mkdir()
+    outside = tmp_path / "outside.xml"
+    outside.write_text("<x/>")
+    for name in ("z.xml", "b/c/y.xml", "b/x.xml", "a-b/w.xml", "note.txt", "UPPER.XML"):
+        (corpus / name).write_text("<x/>")
+    (corpus / "in-link.xml").symlink_to(corpus / "z.xml")
+    (corpus / "out-link.xml").symlink_to(outside)
+    (corpus / "dir-link.xml").symlink_to(corpus / "b", target_is_directory=True)
+    (corpus / "linked").symlink_to(tmp_path, target_is_directory=True)  # never entered
+    os.mkfifo(corpus / "pipe.xml")
+    refused: list[ToolkitError] = []
+    found = list(expand([corpus], refused=refused))
+    assert [p.relative_to(corpus).as_posix() for p in found] == [
+        "a-b/w.xml",
+        "b/c/y.xml",
+        "b/x.xml",
+        "in-link.xml",
+        "z.xml",
+    ]
+    assert found == sorted(found)
+    assert sorted((Path(e.path).name, e.code) for e in refused) == [
+        ("out-link.xml", "E141"),
+        ("pipe.xml", "E914"),
+    ]

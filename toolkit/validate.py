@@ -353,13 +353,19 @@ def _validate_in_processes(
 def _start_method() -> str:
     """``fork`` on Linux when this process runs no other thread: the workers start at once with
     the schemas already compiled. With threads running, a fork would copy the locks they hold,
-    so ``forkserver`` (or ``spawn`` where there is none) starts clean processes instead."""
+    so ``forkserver`` (or ``spawn`` where there is none) starts clean processes instead.
+    Threads are counted by the kernel (``/proc/self/task``), so that a library's native thread
+    pool (BLAS, OpenMP) counts as well as a Python thread."""
     import multiprocessing
     import sys
-    import threading
 
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return "fork"
+    if sys.platform.startswith("linux"):
+        try:
+            alone = len(os.listdir("/proc/self/task")) == 1
+        except OSError:
+            alone = False
+        if alone:
+            return "fork"
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 

@@ -401,3 +401,49 @@ def test_a_folder_expands_to_its_files_sorted_with_links_and_fifos_checked(tmp_p
         ("out-link.xml", "E141"),
         ("pipe.xml", "E914"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("1e3", "9"), ("9", "1e3"), ("\u00a09", "2"), ("\u0669", "2"), ("1e", "0"), ("2r", "1v")],
+)
+def test_native_range_rule_reads_numbers_as_libxml2_does(start, end):
+    """number() in libxml2 takes exponents ("1e3", even "1e"), ASCII digits and XML
+    whitespace only: the native rule must agree with lxml's Schematron on each."""
+    document = base_document().replace(
+        '<bibl type="source">',
+        MS_DESC.format(
+            idno='<idno type="shelfmark"><idno type="fond">1</idno></idno>', a=start, b=end
+        )
+        + '<bibl type="source">',
+        1,
+    )
+    assert _native(document) == _lxml_schematron(document)
+
+
+def _validate_in_a_daemon(folder: str, results) -> None:  # type: ignore[no-untyped-def]
+    import toolkit.validate
+
+    toolkit.validate.PARALLEL_FROM = 2
+    found = toolkit.validate.validate_files(sorted(Path(folder).glob("*.xml")), jobs=2)
+    results.put([(path.name, [p.code for p in problems]) for path, problems in found])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks a daemon")
+def test_a_daemon_process_checks_its_files_itself(tmp_path):
+    """A daemonic process may not start worker processes: it checks the files itself."""
+    import multiprocessing
+
+    for n in range(3):
+        xml = base_document() if n else base_document().replace("2024-01-01T00", "day 1")
+        (tmp_path / f"doc{n}.xml").write_text(xml)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    daemon = context.Process(target=_validate_in_a_daemon, args=(str(tmp_path), results))
+    daemon.daemon = True
+    daemon.start()
+    found = results.get(timeout=60)
+    daemon.join(timeout=60)
+    assert daemon.exitcode == 0
+    assert [name for name, _ in found] == ["doc0.xml", "doc1.xml", "doc2.xml"]
+    assert "TK-DATE-ISO" in found[0][1]

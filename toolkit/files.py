@@ -23,7 +23,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from fnmatch import fnmatchcase
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import BinaryIO
 
@@ -186,7 +186,10 @@ def expand(
 
 
 def _parts(path: Path) -> tuple[str, ...]:
-    """Sort key: the order of ``Path`` objects (component by component), compared in C."""
+    """Sort key: the order of ``Path`` objects (component by component, case-folded where
+    the platform's paths are, as on Windows), compared in C."""
+    if os.name == "nt":
+        return tuple(os.path.normcase(part) for part in path.parts)
     return path.parts
 
 
@@ -207,7 +210,7 @@ def _walk(root: Path, pattern: str) -> dict[Path, bool]:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 folders.append(entry.path)
-            elif fnmatchcase(entry.name, pattern) if plain else Path(entry.name).match(pattern):
+            elif fnmatch(entry.name, pattern) if plain else Path(entry.name).match(pattern):
                 regular = entry.is_file(follow_symlinks=False) and not entry.is_symlink()
                 found[Path(entry.path)] = regular
     return found

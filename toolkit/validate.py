@@ -330,13 +330,17 @@ def _validate_in_processes(
     paths: list[Path], schema: str | None, rules: str | None, authority: str | None, jobs: int
 ) -> Iterator[tuple[Path, list[Problem]]]:
     """Results in order until all are in, or a worker process dies or none can be started
-    (e.g. no semaphores in a sandbox): the caller checks the rest itself."""
+    (e.g. no semaphores in a sandbox, or this process is a daemon, which may have no
+    children): the caller checks the rest itself."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
     from functools import partial
 
     from .engine import chunks
+
+    if multiprocessing.current_process().daemon:
+        return
 
     context = multiprocessing.get_context(_start_method())
     if context.get_start_method() == "forkserver":  # its workers fork from a server that has
@@ -423,7 +427,11 @@ def _jing(paths: list[Path], rng: str) -> list[Problem]:
 
 _NAMES = frozenset(T + n for n in ("persName", "placeName", "orgName", "rs"))
 _MACHINE = frozenset({"#toolkit-ner", "#toolkit-authority", "#toolkit-coref"})
-_XPATH_NUMBER = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*")
+# XPath number() as libxml2 reads it: XML whitespace, ASCII digits, an optional exponent whose
+# digits may be missing ("1e" is 1)
+_XPATH_NUMBER = re.compile(
+    r"[ \t\r\n]*(-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:[eE]([+-]?[0-9]*))?[ \t\r\n]*"
+)
 _ISO_SHAPES = frozenset(
     {"9999", "9999-99", "9999-99-99", "9999-99-99T99:99:99Z", "9999-99-99T99:99:99"}
 )
@@ -440,8 +448,14 @@ def _ns(text: str) -> str:
 
 
 def _number(text: str) -> float | None:
-    """XPath ``number``: ``None`` for NaN."""
-    return float(text) if _XPATH_NUMBER.fullmatch(text) else None
+    """XPath ``number`` (libxml2's): ``None`` for NaN."""
+    m = _XPATH_NUMBER.fullmatch(text)
+    if m is None:
+        return None
+    mantissa, exponent = m.groups()
+    if exponent is None or exponent.lstrip("+-") == "":
+        return float(mantissa)
+    return float(f"{mantissa}e{exponent}")
 
 
 def _name(el: etree._Element) -> str:

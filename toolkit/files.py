@@ -188,9 +188,7 @@ def expand(
 def _parts(path: Path) -> tuple[str, ...]:
     """Sort key: the order of ``Path`` objects (component by component, case-folded where
     the platform's paths are, as on Windows), compared in C."""
-    if os.name == "nt":
-        return tuple(os.path.normcase(part) for part in path.parts)
-    return path.parts
+    return tuple(os.path.normcase(part) for part in path.parts) if os.name == "nt" else path.parts
 
 
 def _walk(root: Path, pattern: str) -> dict[Path, bool]:

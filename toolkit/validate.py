@@ -343,8 +343,6 @@ def _validate_in_processes(
         return
 
     context = multiprocessing.get_context(_start_method())
-    if context.get_start_method() == "forkserver":  # its workers fork from a server that has
-        context.set_forkserver_preload(["__main__", __name__])  # imported this module once
     work = partial(_validate_chunk, schema=schema, rules=rules, authority=authority)
     try:
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
@@ -425,7 +423,7 @@ def _jing(paths: list[Path], rng: str) -> list[Problem]:
 
 # --- The packaged Schematron rules (schemas/toolkit.sch), natively: one pass, linear. --------
 
-_NAMES = frozenset(T + n for n in ("persName", "placeName", "orgName", "rs"))
+_NAME_TAGS = tuple(T + n for n in ("persName", "placeName", "orgName", "rs"))
 _MACHINE = frozenset({"#toolkit-ner", "#toolkit-authority", "#toolkit-coref"})
 # XPath number() as libxml2 reads it: XML whitespace, ASCII digits, an optional exponent whose
 # digits may be missing ("1e" is 1)
@@ -555,7 +553,6 @@ def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
     return out
 
 
-_NAME_TAGS = tuple(sorted(_NAMES))
 _DECLARERS = (T + "respStmt", T + "application")
 _WHITESPACE = frozenset(_WS)
 

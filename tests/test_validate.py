@@ -447,3 +447,106 @@ def test_a_daemon_process_checks_its_files_itself(tmp_path):
     assert daemon.exitcode == 0
     assert [name for name, _ in found] == ["doc0.xml", "doc1.xml", "doc2.xml"]
     assert "TK-DATE-ISO" in found[0][1]
+
+
+# values that pass (drawn six times as often) and values that break a rule
+_GOOD = {
+    "ref": ["#cand-person-x", "auth:mao-zedong", "auth:zhou-enlai", "#toolkit-ner"],
+    "resp": ["#toolkit-ner", "#toolkit-authority"],
+    "xml:id": [f"n{i}" for i in range(3, 20)],
+    "when": ["2024", "2024-01", "2024-01-02T03:04:05Z"],
+    "text": ["Name", "<hi>A</hi> B"],
+}
+_BAD = {
+    "ref": ["#gone", "auth:nobody", "viaf:1", "auth:", "#n3 #n4", " #n3", "#n3\t", "", ":x"],
+    "resp": ["#toolkit-coref", "#someone", "#n3", "xtoolkit-ner", "#toolkit-ner ", "", "#"],
+    "xml:id": ["n3", "n4", "toolkit-ner", "cand-person-x"],
+    "when": ["2024-1-1", " 2024", "x"],
+    "text": ["", " \t", "<hi> </hi>"],
+}
+_NAMES = ["persName", "placeName", "orgName", "rs", "x:persName"]
+
+
+def _draw(field: str, absent: bool = True):  # type: ignore[no-untyped-def]
+    from hypothesis import strategies as st
+
+    values = st.sampled_from(_GOOD[field] * 6 + _BAD[field])
+    return st.one_of(st.none(), values) if absent else values
+
+
+def _names():  # type: ignore[no-untyped-def]
+    from hypothesis import strategies as st
+
+    name = st.tuples(
+        st.sampled_from(["persName"] * 4 + _NAMES),
+        *(_draw(field) for field in ("ref", "resp", "xml:id", "when")),
+        _draw("text", absent=False),
+    )
+    return st.tuples(st.lists(name, max_size=8), _draw("resp"), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_names())
+def test_the_quick_proof_and_the_exact_rules_agree(names):
+    """``project_rules`` proves a passing document with XPath over its attribute values and
+    leaves everything else to the exact rules; the two must agree on every document, and so
+    must the two ways of checking auth: references."""
+    from toolkit.tei import parse_bytes
+    from toolkit.validate import _authority_problems, _exact_rules, _project_rules
+
+    body, root_resp, untagged = names
+    parts = []
+    for tag, ref, resp, xml_id, when, text in body:
+        attrs = "".join(
+            f' {key}="{value}"'
+            for key, value in (("ref", ref), ("resp", resp), ("xml:id", xml_id), ("when", when))
+            if value is not None
+        )
+        space = ' xmlns:x="urn:example"' if tag.startswith("x:") else ""
+        parts.append(f"<{tag}{space}{attrs}>{text}</{tag}>")
+    xml = base_document().replace(TAGGED_BODY, "<p>" + " and ".join(parts) + "</p>")
+    if root_resp is not None:
+        xml = xml.replace("<TEI ", f'<TEI resp="{root_resp}" ', 1)
+    if untagged:  # no record of a tagging run: machine tags below the root must be reported
+        xml = xml.replace(">Tagged 2 names.", ">2 names.")
+    tree = parse_bytes(xml.replace("><", ">\n<").encode())
+    path = str(CORPUS / "tei" / "min.xml")
+    found, refs = _project_rules(tree, path)
+    assert found == _exact_rules(tree, path)
+    for authority in (AUTHORITY, None):
+        exact = _authority_problems(tree, path, authority)
+        assert _authority_problems(tree, path, authority, refs) == exact
+
+
+def test_the_quick_proof_declines_each_near_miss():
+    """The usual case takes the quick way (else the agreement above would prove little), and
+    a document that passes but for one rare detail is handed to the exact rules."""
+    from toolkit.tei import parse_bytes
+    from toolkit.validate import _authority_problems, _exact_rules, _passing_attributes
+
+    def tree(xml: str):  # type: ignore[no-untyped-def]
+        return parse_bytes(xml.replace("><", ">\n<").encode())
+
+    good = base_document()
+    assert _passing_attributes(tree(good).getroot()) == (
+        True,
+        {"auth:mao-zedong", "#cand-person-x"},
+    )
+    near_misses = {
+        "TK-NAME-EMPTY": good.replace(">X</persName>", "><hi> </hi></persName>"),
+        "TK-RESP-DECLARED": good.replace('xml:id="toolkit-ner"', 'xml:id="toolkit ner"').replace(
+            'resp="#toolkit-ner"', 'resp="#toolkit ner"'
+        ),
+        "TK-REF-LOCAL": good.replace('ref="#cand-person-x"', 'ref="#cand-person-x "'),
+        "TK-ID-UNIQUE": good.replace('xml:id="n2"', 'xml:id="cand-person-x"'),
+    }
+    path = str(CORPUS / "tei" / "min.xml")
+    for code, xml in near_misses.items():
+        assert _passing_attributes(tree(xml).getroot()) is None, code
+        assert code in {p.code for p in _exact_rules(tree(xml), path)}, code
+    # a name outside the TEI namespace is checked against the authority file all the same
+    foreign = good.replace(" met ", ' met <persName xmlns="urn:x" ref="auth:nobody">Y</persName> ')
+    facts = _passing_attributes(tree(foreign).getroot())
+    assert facts is not None
+    found = _authority_problems(tree(foreign), path, AUTHORITY, facts[1])
+    assert [p.code for p in found] == ["TK-REF-AUTHORITY"]

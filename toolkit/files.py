@@ -138,9 +138,40 @@ def read_file(path: str | Path, *, code: str = "E914") -> bytes:
 
 
 def read_inside(path: str | Path, root: str | Path | None = None, *, code: str = "E914") -> bytes:
-    """The bytes of ``path`` after :func:`check_inside` (see :func:`read_file`)."""
+    """The bytes of ``path`` after :func:`check_inside` (see :func:`read_file`).
+
+    Checked against its own folder (no ``root``), a file that is not a link lies inside that
+    folder whatever the folder's real path, so no path is resolved: a regular file (``lstat``)
+    is opened without following a link (``O_NOFOLLOW``) or waiting on a FIFO (``O_NONBLOCK``),
+    in case it was swapped since, and checked again on the open descriptor. A link takes the
+    full check.
+    """
+    if root is None and _NO_FOLLOW:
+        try:
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode):
+                if not stat.S_ISREG(mode):
+                    raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
+                with os.fdopen(os.open(path, _NO_FOLLOW), "rb") as fh:
+                    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                        raise ToolkitError(
+                            code, "is not a regular file (a FIFO or device?)", str(path)
+                        )
+                    return fh.read()
+        except OSError as exc:
+            raise ToolkitError(
+                code, fs_error(exc, path, "read the file").message, str(path)
+            ) from None
     check_inside(path, root)
     return read_file(path, code=code)
+
+
+# open flags of the fast path; without O_NOFOLLOW (Windows) every read takes the full check
+_NO_FOLLOW = (
+    os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_NONBLOCK")
+    else 0
+)
 
 
 def expand(

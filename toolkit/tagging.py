@@ -284,11 +284,18 @@ def _finish(
 
 def is_register(root: etree._Element) -> bool:
     """A TEI whose body holds only entity lists (the authority file, an index): not a document."""
-    body = root.find("tei:text/tei:body", NS)
-    if root.tag != T + "TEI" or body is None:
+    if root.tag != T + "TEI":
         return False
-    children = [etree.QName(c).localname for c in body if isinstance(c.tag, str)]
-    return bool(children) and set(children) <= _REGISTER_CHILDREN
+    found = False
+    for text in root.iterchildren(T + "text"):
+        for body in text.iterchildren(T + "body"):
+            # the first body, as find() gives; a document is told at its first paragraph
+            for child in body.iterchildren("*"):
+                if etree.QName(child).localname not in _REGISTER_CHILDREN:
+                    return False
+                found = True
+            return found
+    return False
 
 
 def _prepare(path: Path, data: bytes | None = None) -> _Prepared | TagResult:

@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
@@ -154,11 +154,13 @@ def validate_bytes(
         Problem(path, e.line, max(e.column, 1), "error", "RNG", _clean(e.message))
         for e in _errors(relaxng(schema), tree)
     ]
+    refs = None
     if rules is None:
-        problems += project_rules(tree, path)
+        found, refs = _project_rules(tree, path)
+        problems += found
     else:
         problems += _schematron_problems(tree, path, rules)
-    problems += _authority_problems(tree, path, authority)
+    problems += _authority_problems(tree, path, authority, refs)
     problems += _authority_file_problems(data, tree, path)
     return sorted(problems, key=lambda p: (p.line, p.column, p.code))
 
@@ -216,11 +218,6 @@ def _schematron_problems(tree: etree._ElementTree, path: str, rules: str | None)
     return problems
 
 
-_AUTH_PREFIX_IN_HEADER = (
-    "tei:teiHeader/tei:encodingDesc/tei:listPrefixDef/tei:prefixDef[@ident='auth']"
-)
-
-
 @lru_cache(maxsize=256)
 def _resolved(folder: str, relative: str) -> str:
     """The authority file a folder's documents point to (one lookup per folder)."""
@@ -228,31 +225,35 @@ def _resolved(folder: str, relative: str) -> str:
 
 
 def _authority_problems(
-    tree: etree._ElementTree, path: str, authority: str | None
+    tree: etree._ElementTree, path: str, authority: str | None, refs: set[str] | None = None
 ) -> list[Problem]:
-    """TK-REF-AUTHORITY: every auth:ID names an entry of the authority file."""
+    """TK-REF-AUTHORITY: every auth:ID names an entry of the authority file.
+
+    ``refs``, the TEI names' ``@ref`` values when :func:`_project_rules` has them, settle the
+    usual case (a document of TEI elements only, every entry found) without a walk; any
+    other case is looked at name by name, in any namespace, for the problems' lines.
+    """
     root = tree.getroot()
-    refs = [
+    if refs is not None and _ONLY_TEI(root):
+        wanted = {ref for ref in refs if ref.startswith("auth:")}
+        if not wanted:
+            return []
+        ids = _authority_of(root, path, authority)[1]
+        if ids is not None and all(ref[5:] in ids for ref in wanted):
+            return []
+    named = [
         el
         for el in root.iter("{*}persName", "{*}placeName", "{*}orgName", "{*}rs")
         if (el.get("ref") or "").startswith("auth:")
     ]
-    if not refs:
+    if not named:
         return []
-    target = authority
-    if target is None:
-        prefix = root.find(_AUTH_PREFIX_IN_HEADER, NS)  # where TEI puts it: no tree walk
-        if prefix is None:
-            prefix = root.find(".//tei:listPrefixDef/tei:prefixDef[@ident='auth']", NS)
-        pattern = prefix.get("replacementPattern", "") if prefix is not None else ""
-        relative = pattern.split("#", 1)[0]
-        target = _resolved(str(Path(path).parent), relative) if relative else None
-    ids = _authority_ids(target) if target else None
+    target, ids = _authority_of(root, path, authority)
     if ids is None:
         return [
             Problem(
                 path,
-                refs[0].sourceline or 1,
+                named[0].sourceline or 1,
                 1,
                 "warning",
                 "TK-REF-AUTHORITY",
@@ -270,9 +271,30 @@ def _authority_problems(
             f'{etree.QName(el).localname}/@ref="{el.get("ref")}" names no entry of the '
             f"authority file {target}; add the entry there or correct the id",
         )
-        for el in refs
+        for el in named
         if el.get("ref")[5:] not in ids
     ]
+
+
+_ONLY_TEI = etree.XPath("count(//*) = count(//tei:*)", namespaces=NS)
+_PREFIX_DEFS = tuple(T + n for n in ("teiHeader", "encodingDesc", "listPrefixDef", "prefixDef"))
+
+
+def _authority_of(
+    root: etree._Element, path: str, authority: str | None
+) -> tuple[str | None, frozenset[str] | None]:
+    """The authority file the document's ``auth:`` prefix points to (or ``authority``) and its
+    ids (``None`` when there is no such file or it cannot be read)."""
+    target = authority
+    if target is None:
+        # where TEI puts the prefix (no tree walk), else anywhere
+        prefix = next((p for p in _at(root, _PREFIX_DEFS) if p.get("ident") == "auth"), None)
+        if prefix is None:
+            prefix = root.find(".//tei:listPrefixDef/tei:prefixDef[@ident='auth']", NS)
+        pattern = prefix.get("replacementPattern", "") if prefix is not None else ""
+        relative = pattern.split("#", 1)[0]
+        target = _resolved(str(Path(path).parent), relative) if relative else None
+    return target, (_authority_ids(target) if target else None)
 
 
 PARALLEL_FROM = 200  # files: with fewer, starting worker processes costs more than it saves
@@ -466,20 +488,110 @@ def _text(el: etree._Element) -> str:
 
 
 _HEX = frozenset("0123456789abcdef")
-_CHANGES = "tei:teiHeader/tei:revisionDesc/tei:change"
-_SHA = "tei:teiHeader/tei:fileDesc/tei:sourceDesc/tei:bibl/tei:idno[@type='SHA-256']"
-_SPACY = "tei:teiHeader/tei:encodingDesc/tei:appInfo/tei:application[@ident='spaCy']"
+_CHANGES = tuple(T + n for n in ("teiHeader", "revisionDesc", "change"))
+_SHA = tuple(T + n for n in ("teiHeader", "fileDesc", "sourceDesc", "bibl", "idno"))
+_SPACY = tuple(T + n for n in ("teiHeader", "encodingDesc", "appInfo", "application"))
+
+
+def _at(el: etree._Element, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    """ElementPath's ``a/b/c`` over namespaced tags, in document order, without its parsing
+    of the path on every call."""
+    if not tags:
+        yield el
+        return
+    for child in el.iterchildren(tags[0]):
+        yield from _at(child, tags[1:])
 
 
 def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
     """The assertions of the packaged ``toolkit.sch``, evaluated natively over ``tree``.
 
     Same ids, messages and lines as lxml's Schematron over that file (``tests/test_validate``
-    compares the two on every rule), in time linear in the document: one pass reads the names
-    of every element's attributes (``keys()``, one call each), then each rule looks only at the
-    elements its context names. Problems come rule by rule, each rule's in document order
-    (``validate_bytes`` sorts them by place).
+    compares the two on every rule), in time linear in the document. Problems come rule by
+    rule, each rule's in document order (``validate_bytes`` sorts them by place).
+
+    Two ways to the same answer: a document whose attributes pass (the usual case) is proved
+    so by :func:`_passing_attributes`, which reads the attribute values with compiled XPath
+    (in C, as plain strings) and checks each distinct value once; any doubt, and every
+    failure, goes to :func:`_exact_rules`, which finds each problem and its line.
     """
+    return _project_rules(tree, path)[0]
+
+
+def _project_rules(tree: etree._ElementTree, path: str) -> tuple[list[Problem], set[str] | None]:
+    """The problems, and the ``@ref`` values of the TEI names when the quick proof held
+    (``_authority_problems`` reuses them)."""
+    root = tree.getroot()
+    facts = _passing_attributes(root)
+    if facts is None:
+        return _exact_rules(tree, path), None
+    machine, refs = facts
+    out: list[Problem] = []
+
+    def fail(el: etree._Element, code: str, message: str) -> None:
+        out.append(Problem(path, el.sourceline or 1, 1, "error", code, " ".join(message.split())))
+
+    for el in root.iter(*_SOURCE_TAGS):
+        _source_rules(el, fail)
+    for tei in root.iter(_TEI):
+        if tei is not root:
+            machine = any(d.get("resp") in _MACHINE for d in tei.iterdescendants("*"))
+        _document_rules(tei, machine, fail)
+    return out, refs
+
+
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression, namespaces=NS, smart_strings=False)
+
+
+_XML_IDS = _xpath("//@xml:id")
+_RESPS_BELOW = _xpath("descendant::*/@resp")
+_WHENS = _xpath("//*/@when")
+_DECLARED_IDS = _xpath("//tei:respStmt/@xml:id | //tei:application/@xml:id")
+
+
+def _passing_attributes(root: etree._Element) -> tuple[bool, set[str]] | None:
+    """Proof that the rules on ``xml:id``, ``@ref``, ``@resp`` and ``@when`` and the empty-name
+    rule all pass, or ``None`` when one may fail. With that, whether the document has machine
+    tags (``@resp`` below the root) and the set of the TEI names' ``@ref`` values.
+
+    Each step mirrors :func:`_exact_rules`: ids all distinct (so an id names one element,
+    and a ``@resp`` target is a respStmt or application exactly when its id is one of theirs);
+    every name's ``@ref`` a plain pointer (:func:`_plain_reference`); every ``@resp`` one
+    ``#id`` of a respStmt or application; every ``@when`` of an ISO shape.
+    """
+    ids = _XML_IDS(root)
+    known = set(ids)
+    if len(known) != len(ids):
+        return None
+    refs: set[str] = set()
+    for el in root.iter(*_NAME_TAGS):
+        ref = el.get("ref")
+        if ref is not None:
+            refs.add(ref)
+        if not (el.text and el.text.strip(_WS)) and _ns(_text(el)) == "":
+            return None
+    prefixes = {el.get("ident") for el in root.iter(T + "prefixDef")} - {None}
+    if not all(_plain_reference(ref, known, prefixes) for ref in refs):
+        return None
+    below = _RESPS_BELOW(root)
+    resps = set(below)
+    own = root.get("resp")
+    if own is not None:
+        resps.add(own)
+    if resps:
+        declared = set(_DECLARED_IDS(root))
+        for resp in resps:
+            if resp[:1] != "#" or resp[1:] not in declared or " " in _ns(resp):
+                return None
+    if not all(when.translate(_DIGITS) in _ISO_SHAPES for when in set(_WHENS(root))):
+        return None
+    return not _MACHINE.isdisjoint(below), refs
+
+
+def _exact_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
+    """Every rule over every element: one pass reads the names of each element's attributes
+    (``keys()``, one call each), then each rule looks only at the elements its context names."""
     root = tree.getroot()
     ids: dict[str, list[etree._Element]] = {}
     with_id: list[tuple[etree._Element, str]] = []
@@ -557,7 +669,7 @@ _DECLARERS = (T + "respStmt", T + "application")
 _WHITESPACE = frozenset(_WS)
 
 
-def _plain_reference(ref: str, ids: dict, prefixes: set[str]) -> bool:
+def _plain_reference(ref: str, ids: Container[str], prefixes: set[str]) -> bool:
     """The common, passing case of the reference rules: one pointer, no space, to a local id
     or through a declared prefix (anything else is decided by ``_reference_rules``)."""
     if not ref or not _WHITESPACE.isdisjoint(ref):
@@ -631,8 +743,9 @@ def _source_rules(el, fail) -> None:  # type: ignore[no-untyped-def]
 
 
 def _document_rules(tei: etree._Element, machine: bool, fail) -> None:  # type: ignore[no-untyped-def]
-    changes = [_ns(_text(c)) for c in tei.iterfind(_CHANGES, NS)]
-    if tei.find(_SHA, NS) is not None and not any(c.startswith("Converted") for c in changes):
+    changes = [_ns(_text(c)) for c in _at(tei, _CHANGES)]
+    sha = any(idno.get("type") == "SHA-256" for idno in _at(tei, _SHA))
+    if sha and not any(c.startswith("Converted") for c in changes):
         fail(
             tei,
             "TK-CHANGE-CONVERT",
@@ -647,7 +760,7 @@ def _document_rules(tei: etree._Element, machine: bool, fail) -> None:  # type: 
                 "the document has machine tags but no revisionDesc/change recording the "
                 "tagging run.",
             )
-        if tei.find(_SPACY, NS) is None:
+        if not any(app.get("ident") == "spaCy" for app in _at(tei, _SPACY)):
             fail(
                 tei,
                 "TK-APP-DECLARED",

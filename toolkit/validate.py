@@ -293,7 +293,7 @@ def _authority_of(
             prefix = root.find(".//tei:listPrefixDef/tei:prefixDef[@ident='auth']", NS)
         pattern = prefix.get("replacementPattern", "") if prefix is not None else ""
         relative = pattern.split("#", 1)[0]
-        target = _resolved(str(Path(path).parent), relative) if relative else None
+        target = _resolved(os.path.dirname(path), relative) if relative else None
     return target, (_authority_ids(target) if target else None)
 
 
@@ -743,7 +743,8 @@ def _source_rules(el, fail) -> None:  # type: ignore[no-untyped-def]
 
 
 def _document_rules(tei: etree._Element, machine: bool, fail) -> None:  # type: ignore[no-untyped-def]
-    changes = [_ns(_text(c)) for c in _at(tei, _CHANGES)]
+    # normalize-space(.) starts with a word exactly when the text does after its first spaces
+    changes = [_text(c).lstrip(_WS) for c in _at(tei, _CHANGES)]
     sha = any(idno.get("type") == "SHA-256" for idno in _at(tei, _SHA))
     if sha and not any(c.startswith("Converted") for c in changes):
         fail(

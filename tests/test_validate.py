@@ -534,16 +534,21 @@ def test_the_quick_proof_declines_each_near_miss():
         True,
         {"auth:mao-zedong", "#cand-person-x"},
     )
-    near_misses = {
-        "TK-NAME-EMPTY": good.replace(">X</persName>", "><hi> </hi></persName>"),
-        "TK-RESP-DECLARED": good.replace('xml:id="toolkit-ner"', 'xml:id="toolkit ner"').replace(
-            'resp="#toolkit-ner"', 'resp="#toolkit ner"'
+    near_misses = [
+        ("TK-NAME-EMPTY", good.replace(">X</persName>", "><hi> </hi></persName>")),
+        (
+            "TK-RESP-DECLARED",  # one pointer, but with a space inside
+            good.replace('xml:id="toolkit-ner"', 'xml:id="toolkit ner"').replace(
+                'resp="#toolkit-ner"', 'resp="#toolkit ner"'
+            ),
         ),
-        "TK-REF-LOCAL": good.replace('ref="#cand-person-x"', 'ref="#cand-person-x "'),
-        "TK-ID-UNIQUE": good.replace('xml:id="n2"', 'xml:id="cand-person-x"'),
-    }
+        # an element of this document, but not a respStmt or application
+        ("TK-RESP-DECLARED", good.replace('resp="#toolkit-ner"', 'resp="#cand-person-x"')),
+        ("TK-REF-LOCAL", good.replace('ref="#cand-person-x"', 'ref="#cand-person-x "')),
+        ("TK-ID-UNIQUE", good.replace('xml:id="n2"', 'xml:id="cand-person-x"')),
+    ]
     path = str(CORPUS / "tei" / "min.xml")
-    for code, xml in near_misses.items():
+    for code, xml in near_misses:
         assert _passing_attributes(tree(xml).getroot()) is None, code
         assert code in {p.code for p in _exact_rules(tree(xml), path)}, code
     # a name outside the TEI namespace is checked against the authority file all the same

@@ -229,23 +229,19 @@ def _authority_problems(
 ) -> list[Problem]:
     """TK-REF-AUTHORITY: every auth:ID names an entry of the authority file.
 
-    ``refs``, the TEI names' ``@ref`` values when :func:`_project_rules` has them, settle the
-    usual case (a document of TEI elements only, every entry found) without a walk; any
+    ``refs``, the ``@ref`` values of all the names when :func:`_project_rules` has them (every
+    name in the TEI namespace), settle the usual case (every entry found) without a walk; any
     other case is looked at name by name, in any namespace, for the problems' lines.
     """
     root = tree.getroot()
-    if refs is not None and _ONLY_TEI(root):
+    if refs is not None:
         wanted = {ref for ref in refs if ref.startswith("auth:")}
         if not wanted:
             return []
         ids = _authority_of(root, path, authority)[1]
         if ids is not None and all(ref[5:] in ids for ref in wanted):
             return []
-    named = [
-        el
-        for el in root.iter("{*}persName", "{*}placeName", "{*}orgName", "{*}rs")
-        if (el.get("ref") or "").startswith("auth:")
-    ]
+    named = [el for el in root.iter(*_ANY_NAME_TAGS) if (el.get("ref") or "").startswith("auth:")]
     if not named:
         return []
     target, ids = _authority_of(root, path, authority)
@@ -276,7 +272,6 @@ def _authority_problems(
     ]
 
 
-_ONLY_TEI = etree.XPath("count(//*) = count(//tei:*)", namespaces=NS)
 _PREFIX_DEFS = tuple(T + n for n in ("teiHeader", "encodingDesc", "listPrefixDef", "prefixDef"))
 
 
@@ -446,6 +441,7 @@ def _jing(paths: list[Path], rng: str) -> list[Problem]:
 # --- The packaged Schematron rules (schemas/toolkit.sch), natively: one pass, linear. --------
 
 _NAME_TAGS = tuple(T + n for n in ("persName", "placeName", "orgName", "rs"))
+_ANY_NAME_TAGS = tuple("{*}" + n for n in ("persName", "placeName", "orgName", "rs"))
 _MACHINE = frozenset({"#toolkit-ner", "#toolkit-authority", "#toolkit-coref"})
 # XPath number() as libxml2 reads it: XML whitespace, ASCII digits, an optional exponent whose
 # digits may be missing ("1e" is 1)
@@ -544,16 +540,16 @@ def _xpath(expression: str) -> etree.XPath:
     return etree.XPath(expression, namespaces=NS, smart_strings=False)
 
 
-_XML_IDS = _xpath("//@xml:id")
+_XML_IDS = _xpath("//*/@xml:id")
 _RESPS_BELOW = _xpath("descendant::*/@resp")
 _WHENS = _xpath("//*/@when")
-_DECLARED_IDS = _xpath("//tei:respStmt/@xml:id | //tei:application/@xml:id")
 
 
-def _passing_attributes(root: etree._Element) -> tuple[bool, set[str]] | None:
+def _passing_attributes(root: etree._Element) -> tuple[bool, set[str] | None] | None:
     """Proof that the rules on ``xml:id``, ``@ref``, ``@resp`` and ``@when`` and the empty-name
     rule all pass, or ``None`` when one may fail. With that, whether the document has machine
-    tags (``@resp`` below the root) and the set of the TEI names' ``@ref`` values.
+    tags (``@resp`` below the root) and the set of the names' ``@ref`` values (``None`` if a
+    name is outside the TEI namespace: the authority check then looks at each name).
 
     Each step mirrors :func:`_exact_rules`: ids all distinct (so an id names one element,
     and a ``@resp`` target is a respStmt or application exactly when its id is one of theirs);
@@ -565,7 +561,11 @@ def _passing_attributes(root: etree._Element) -> tuple[bool, set[str]] | None:
     if len(known) != len(ids):
         return None
     refs: set[str] = set()
-    for el in root.iter(*_NAME_TAGS):
+    foreign = False
+    for el in root.iter(*_ANY_NAME_TAGS):
+        if el.tag not in _NAME_TAGS:
+            foreign = True
+            continue
         ref = el.get("ref")
         if ref is not None:
             refs.add(ref)
@@ -580,13 +580,13 @@ def _passing_attributes(root: etree._Element) -> tuple[bool, set[str]] | None:
     if own is not None:
         resps.add(own)
     if resps:
-        declared = set(_DECLARED_IDS(root))
+        declared = {el.get(XML_ID) for el in root.iter(*_DECLARERS)}
         for resp in resps:
             if resp[:1] != "#" or resp[1:] not in declared or " " in _ns(resp):
                 return None
     if not all(when.translate(_DIGITS) in _ISO_SHAPES for when in set(_WHENS(root))):
         return None
-    return not _MACHINE.isdisjoint(below), refs
+    return not _MACHINE.isdisjoint(below), None if foreign else refs
 
 
 def _exact_rules(tree: etree._ElementTree, path: str) -> list[Problem]:

@@ -152,18 +152,31 @@ def read_inside(path: str | Path, root: str | Path | None = None, *, code: str =
             if not stat.S_ISLNK(mode):
                 if not stat.S_ISREG(mode):
                     raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
-                with os.fdopen(os.open(path, _NO_FOLLOW), "rb") as fh:
-                    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                fd = os.open(path, _NO_FOLLOW)
+                try:
+                    st = os.fstat(fd)
+                    if not stat.S_ISREG(st.st_mode):
                         raise ToolkitError(
                             code, "is not a regular file (a FIFO or device?)", str(path)
                         )
-                    return fh.read()
+                    return _read_all(fd, st.st_size)
+                finally:
+                    os.close(fd)
         except OSError as exc:
             raise ToolkitError(
                 code, fs_error(exc, path, "read the file").message, str(path)
             ) from None
     check_inside(path, root)
     return read_file(path, code=code)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Everything until the end of the file: ``size`` bytes in one call as a rule, the rest
+    too should the file have grown (no buffered reader to build for one read)."""
+    parts = [os.read(fd, size + 1)]
+    while parts[-1]:
+        parts.append(os.read(fd, 1 << 20))
+    return b"".join(parts)
 
 
 # open flags of the fast path; without O_NOFOLLOW (Windows) every read takes the full check

@@ -328,7 +328,7 @@ def validate_files(
 
 
 def _validate_path(
-    path: Path, schema: str | None, rules: str | None, authority: str | None
+    path: Path | str, schema: str | None, rules: str | None, authority: str | None
 ) -> list[Problem]:
     try:
         data = read_inside(path, code="E205")
@@ -338,9 +338,11 @@ def _validate_path(
 
 
 def _validate_chunk(
-    paths: list[Path], schema: str | None, rules: str | None, authority: str | None
-) -> list[tuple[Path, list[Problem]]]:
-    return [(path, _validate_path(path, schema, rules, authority)) for path in paths]
+    paths: list[str], schema: str | None, rules: str | None, authority: str | None
+) -> list[list[Problem]]:
+    """A worker's task: paths go as strings and only the problems come back (the caller
+    holds the paths), which keeps what crosses between processes small."""
+    return [_validate_path(path, schema, rules, authority) for path in paths]
 
 
 def _validate_in_processes(
@@ -363,8 +365,10 @@ def _validate_in_processes(
     work = partial(_validate_chunk, schema=schema, rules=rules, authority=authority)
     try:
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            for batch in pool.map(work, chunks(paths, VALIDATE_CHUNK)):
-                yield from batch
+            done = 0
+            for batch in pool.map(work, chunks(map(str, paths), VALIDATE_CHUNK)):
+                yield from zip(paths[done : done + len(batch)], batch, strict=True)
+                done += len(batch)
     except (BrokenProcessPool, OSError):
         return
 

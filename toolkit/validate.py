@@ -6,12 +6,12 @@ error) and a message. Schemas are the packaged ``toolkit.schemas`` files unless 
 compiled once per process. Importing this module does not import spaCy.
 
 The packaged Schematron rules (``toolkit.sch``) are run by native code here
-(:func:`project_rules`): one pass over the elements' attributes, then each rule over the
-elements its context names, linear in the document's size, with the same ids,
-messages and lines as lxml's Schematron gives (a test holds the two to each other). lxml's ISO
-Schematron skeleton builds an XPath location for every failed assertion by counting preceding
-siblings, which makes a document with many failures quadratic (8,000 dangling refs: 10 s);
-rules given with ``--schematron`` still run through lxml.
+(:func:`project_rules`), linear in the document's size, with the same ids, messages and lines
+as lxml's Schematron gives (a test holds the two to each other): a passing document is proved
+so from its attribute values, read by compiled XPath; any other goes through every rule.
+lxml's ISO Schematron skeleton builds an XPath location for every failed assertion by counting
+preceding siblings, which makes a document with many failures quadratic (8,000 dangling refs:
+10 s); rules given with ``--schematron`` still run through lxml.
 
 The full TEI schema (``tei_all.rng``, TEI P5 4.3.0, CC-BY / BSD-2 by the TEI Consortium) ships in
 the package: ``--tei-all`` without a path uses it.
@@ -519,8 +519,8 @@ def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
 
 
 def _project_rules(tree: etree._ElementTree, path: str) -> tuple[list[Problem], set[str] | None]:
-    """The problems, and the ``@ref`` values of the TEI names when the quick proof held
-    (``_authority_problems`` reuses them)."""
+    """The problems, and the ``@ref`` values of the names for ``_authority_problems`` to reuse
+    (``None`` when the exact rules ran or a name is outside the TEI namespace)."""
     root = tree.getroot()
     facts = _passing_attributes(root)
     if facts is None:

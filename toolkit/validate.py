@@ -288,7 +288,7 @@ def _authority_of(
             prefix = root.find(".//tei:listPrefixDef/tei:prefixDef[@ident='auth']", NS)
         pattern = prefix.get("replacementPattern", "") if prefix is not None else ""
         relative = pattern.split("#", 1)[0]
-        target = _resolved(os.path.dirname(path), relative) if relative else None
+        target = _resolved(str(Path(path).parent), relative) if relative else None
     return target, (_authority_ids(target) if target else None)
 
 

@@ -129,62 +129,61 @@ def check_inside(path: str | Path, root: str | Path | None = None) -> None:
 def read_file(path: str | Path, *, code: str = "E914") -> bytes:
     """The bytes of regular file ``path``; a FIFO or device (reading could hang) and every
     ``OSError`` become a ``ToolkitError`` with ``code``."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ToolkitError(code, fs_error(exc, path, "read the file").message, str(path)) from None
+    return _read_regular(path, code, follow=True) or b""  # following links, never None
 
 
 def read_inside(path: str | Path, root: str | Path | None = None, *, code: str = "E914") -> bytes:
     """The bytes of ``path`` after :func:`check_inside` (see :func:`read_file`).
 
     Checked against its own folder (no ``root``), a file that is not a link lies inside that
-    folder whatever the folder's real path, so no path is resolved: a regular file (``lstat``)
-    is opened without following a link (``O_NOFOLLOW``) or waiting on a FIFO (``O_NONBLOCK``),
-    in case it was swapped since, and checked again on the open descriptor. A link takes the
-    full check.
+    folder whatever the folder's real path, so no path is resolved: it is read without
+    following a link (see :func:`_read_regular`). A link takes the full check.
     """
     if root is None and _NO_FOLLOW:
-        try:
-            mode = os.lstat(path).st_mode
-            if not stat.S_ISLNK(mode):
-                if not stat.S_ISREG(mode):
-                    raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
-                fd = os.open(path, _NO_FOLLOW)
-                try:
-                    st = os.fstat(fd)
-                    if not stat.S_ISREG(st.st_mode):
-                        raise ToolkitError(
-                            code, "is not a regular file (a FIFO or device?)", str(path)
-                        )
-                    return _read_all(fd, st.st_size)
-                finally:
-                    os.close(fd)
-        except OSError as exc:
-            raise ToolkitError(
-                code, fs_error(exc, path, "read the file").message, str(path)
-            ) from None
+        data = _read_regular(path, code, follow=False)
+        if data is not None:
+            return data
     check_inside(path, root)
     return read_file(path, code=code)
 
 
-def _read_all(fd: int, size: int) -> bytes:
-    """Everything until the end of the file: ``size`` bytes in one call as a rule, the rest
-    too should the file have grown (no buffered reader to build for one read)."""
-    parts = [os.read(fd, size + 1)]
-    while parts[-1]:
-        parts.append(os.read(fd, 1 << 20))
-    return b"".join(parts)
+def _read_regular(path: str | Path, code: str, *, follow: bool) -> bytes | None:
+    """The bytes of a regular file, checked twice: by its name (``stat``, or ``lstat`` when not
+    following links, so a FIFO or device is never opened) and, in case it was swapped since,
+    on the open descriptor (opened with ``O_NONBLOCK``, so a FIFO put there cannot make the
+    open wait, and ``O_NOFOLLOW`` when not following). ``None`` when not following and
+    ``path`` is a link."""
+    try:
+        mode = (os.stat if follow else os.lstat)(path).st_mode
+        if stat.S_ISLNK(mode):
+            return None
+        if not stat.S_ISREG(mode):
+            raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
+        fd = os.open(path, _OPEN if follow else _NO_FOLLOW)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ToolkitError(code, "is not a regular file (a FIFO or device?)", str(path))
+            # size bytes in one call as a rule, the rest too should the file have grown
+            parts = [os.read(fd, st.st_size + 1)]
+            while parts[-1]:
+                parts.append(os.read(fd, 1 << 20))
+            return b"".join(parts)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ToolkitError(code, fs_error(exc, path, "read the file").message, str(path)) from None
 
 
-# open flags of the fast path; without O_NOFOLLOW (Windows) every read takes the full check
-_NO_FOLLOW = (
-    os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_NONBLOCK")
-    else 0
+# open flags: binary on Windows, no wait on a FIFO where there are FIFOs; without O_NOFOLLOW
+# (Windows) read_inside takes the full check every time
+_OPEN = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
 )
+_NO_FOLLOW = _OPEN | os.O_NOFOLLOW if hasattr(os, "O_NOFOLLOW") else 0
 
 
 def expand(

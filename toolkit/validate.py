@@ -527,17 +527,31 @@ def _project_rules(tree: etree._ElementTree, path: str) -> tuple[list[Problem], 
         return _exact_rules(tree, path), None
     machine, refs = facts
     out: list[Problem] = []
+    fail = _failing(path, out)
+    for el in root.iter(*_SOURCE_TAGS):
+        _source_rules(el, fail)
+    _documents(root, machine, fail)
+    return out, refs
+
+
+def _failing(path: str, out: list[Problem]):  # type: ignore[no-untyped-def]
+    """The ``fail(el, code, message)`` the rules report through, appending to ``out``."""
 
     def fail(el: etree._Element, code: str, message: str) -> None:
         out.append(Problem(path, el.sourceline or 1, 1, "error", code, " ".join(message.split())))
 
-    for el in root.iter(*_SOURCE_TAGS):
-        _source_rules(el, fail)
+    return fail
+
+
+def _documents(root: etree._Element, machine: bool, fail) -> None:  # type: ignore[no-untyped-def]
+    """The rules of each TEI document in the tree; ``machine``: whether the root has machine
+    tags below it (a nested TEI is looked at itself)."""
     for tei in root.iter(_TEI):
-        if tei is not root:
-            machine = any(d.get("resp") in _MACHINE for d in tei.iterdescendants("*"))
-        _document_rules(tei, machine, fail)
-    return out, refs
+        if tei is root:
+            tagged = machine
+        else:
+            tagged = any(d.get("resp") in _MACHINE for d in tei.iterdescendants("*"))
+        _document_rules(tei, tagged, fail)
 
 
 def _xpath(expression: str) -> etree.XPath:
@@ -617,10 +631,7 @@ def _exact_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
                 with_when.append((el, el.get(key)))
     prefixes = {el.get("ident") for el in root.iter(T + "prefixDef")} - {None}
     out: list[Problem] = []
-
-    def fail(el: etree._Element, code: str, message: str) -> None:
-        out.append(Problem(path, el.sourceline or 1, 1, "error", code, " ".join(message.split())))
-
+    fail = _failing(path, out)
     for el in root.iter(*_NAME_TAGS):
         ref = el.get("ref")
         if ref is not None and not _plain_reference(ref, ids, prefixes):
@@ -660,12 +671,8 @@ def _exact_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
                 f'@when="{when}" on {_name(el)} is not an ISO 8601 date (YYYY, YYYY-MM, '
                 "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ).",
             )
-    for tei in root.iter(_TEI):
-        if tei is root:  # the usual case: the pass above has seen every @resp below it
-            machine = any(resp in _MACHINE for el, resp in with_resp if el is not root)
-        else:
-            machine = any(d.get("resp") in _MACHINE for d in tei.iterdescendants("*"))
-        _document_rules(tei, machine, fail)
+    # the pass above has seen every @resp below the root
+    _documents(root, any(resp in _MACHINE for el, resp in with_resp if el is not root), fail)
     return out
 
 

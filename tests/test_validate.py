@@ -494,7 +494,7 @@ def test_the_quick_proof_and_the_exact_rules_agree(names):
     leaves everything else to the exact rules; the two must agree on every document, and so
     must the two ways of checking auth: references."""
     from toolkit.tei import parse_bytes
-    from toolkit.validate import _authority_problems, _exact_rules, _project_rules
+    from toolkit.validate import _authority_problems, _exact_rules, _passing_attributes, _rules
 
     body, root_resp, untagged = names
     parts = []
@@ -513,8 +513,9 @@ def test_the_quick_proof_and_the_exact_rules_agree(names):
         xml = xml.replace(">Tagged 2 names.", ">2 names.")
     tree = parse_bytes(xml.replace("><", ">\n<").encode())
     path = str(CORPUS / "tei" / "min.xml")
-    found, refs = _project_rules(tree, path)
-    assert found == _exact_rules(tree, path)
+    quick = _passing_attributes(tree.getroot())
+    assert _rules(tree, path, quick) == _exact_rules(tree, path)
+    refs = None if quick is None or quick.foreign else quick.refs
     for authority in (AUTHORITY, None):
         exact = _authority_problems(tree, path, authority)
         assert _authority_problems(tree, path, authority, refs) == exact
@@ -524,15 +525,18 @@ def test_the_quick_proof_declines_each_near_miss():
     """The usual case takes the quick way (else the agreement above would prove little), and
     a document that passes but for one rare detail is handed to the exact rules."""
     from toolkit.tei import parse_bytes
-    from toolkit.validate import _authority_problems, _exact_rules, _passing_attributes
+    from toolkit.validate import _exact_rules, _passing_attributes
 
     def tree(xml: str):  # type: ignore[no-untyped-def]
         return parse_bytes(xml.replace("><", ">\n<").encode())
 
     good = base_document()
-    assert _passing_attributes(tree(good).getroot()) == (
+    quick = _passing_attributes(tree(good).getroot())
+    assert quick is not None
+    assert (quick.machine, quick.refs, quick.foreign) == (
         True,
         {"auth:mao-zedong", "#cand-person-x"},
+        False,
     )
     near_misses = [
         ("TK-NAME-EMPTY", good.replace(">X</persName>", "><hi> </hi></persName>")),
@@ -553,7 +557,6 @@ def test_the_quick_proof_declines_each_near_miss():
         assert code in {p.code for p in _exact_rules(tree(xml), path)}, code
     # a name outside the TEI namespace is checked against the authority file all the same
     foreign = good.replace(" met ", ' met <persName xmlns="urn:x" ref="auth:nobody">Y</persName> ')
-    facts = _passing_attributes(tree(foreign).getroot())
-    assert facts is not None
-    found = _authority_problems(tree(foreign), path, AUTHORITY, facts[1])
-    assert [p.code for p in found] == ["TK-REF-AUTHORITY"]
+    quick = _passing_attributes(tree(foreign).getroot())
+    assert quick is not None and quick.foreign
+    assert [p.code for p in check(foreign) if p.code != "RNG"] == ["TK-REF-AUTHORITY"]

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree, isoschematron
 
@@ -150,16 +151,18 @@ def validate_bytes(
     except TEIError as exc:
         line, column = _position(exc)
         return [Problem(path, line, column, "error", exc.code, exc.message)]
-    problems = [
-        Problem(path, e.line, max(e.column, 1), "error", "RNG", _clean(e.message))
-        for e in _errors(relaxng(schema), tree)
-    ]
-    refs = None
+    quick = None
     if rules is None:
-        found, refs = _project_rules(tree, path)
-        problems += found
+        quick = _passing_attributes(tree.getroot())
+        problems = _rules(tree, path, quick)
     else:
-        problems += _schematron_problems(tree, path, rules)
+        problems = _schematron_problems(tree, path, rules)
+    if schema is not None or quick is None or not _untyped_valid(tree, quick):
+        problems += [
+            Problem(path, e.line, max(e.column, 1), "error", "RNG", _clean(e.message))
+            for e in _errors(relaxng(schema), tree)
+        ]
+    refs = None if quick is None or quick.foreign else quick.refs
     problems += _authority_problems(tree, path, authority, refs)
     problems += _authority_file_problems(data, tree, path)
     return sorted(problems, key=lambda p: (p.line, p.column, p.code))
@@ -189,6 +192,29 @@ def _position(exc: TEIError) -> tuple[int, int]:
     if m:
         return int(m.group(1)), int(m.group(2))
     return exc.line or 1, 1
+
+
+@cache
+def _untyped_relaxng() -> tuple[etree.RelaxNG, dict[str, frozenset[str]]] | None:
+    """The packaged schema without the datatype checks made in Python (``toolkit.untyped``),
+    compiled once, with what it leaves unchecked."""
+    from .untyped import untyped
+
+    found = untyped(etree.fromstring(_packaged("toolkit.rng")))
+    return None if found is None else (etree.RelaxNG(found[0]), found[1])
+
+
+def _untyped_valid(tree: etree._ElementTree, quick: _Quick) -> bool:
+    """Proof that a document whose rules pass is valid against the packaged schema: its
+    unchecked values match (one regular expression per distinct value) and it is valid against
+    the untyped schema. ``False`` says only that the packaged schema must decide."""
+    from .untyped import values_hold
+
+    untyped = _untyped_relaxng()
+    if untyped is None:
+        return False
+    schema, relaxed = untyped
+    return values_hold(relaxed, quick.ids, quick.resps, quick.refs) and schema.validate(tree)
 
 
 def _errors(schema: etree.RelaxNG, tree: etree._ElementTree) -> list:
@@ -229,7 +255,7 @@ def _authority_problems(
 ) -> list[Problem]:
     """TK-REF-AUTHORITY: every auth:ID names an entry of the authority file.
 
-    ``refs``, the ``@ref`` values of all the names when :func:`_project_rules` has them (every
+    ``refs``, the ``@ref`` values of all the names when :func:`_passing_attributes` has them (every
     name in the TEI namespace), settle the usual case (every entry found) without a walk; any
     other case is looked at name by name, in any namespace, for the problems' lines.
     """
@@ -515,23 +541,20 @@ def project_rules(tree: etree._ElementTree, path: str) -> list[Problem]:
     (in C, as plain strings) and checks each distinct value once; any doubt, and every
     failure, goes to :func:`_exact_rules`, which finds each problem and its line.
     """
-    return _project_rules(tree, path)[0]
+    return _rules(tree, path, _passing_attributes(tree.getroot()))
 
 
-def _project_rules(tree: etree._ElementTree, path: str) -> tuple[list[Problem], set[str] | None]:
-    """The problems, and the ``@ref`` values of the names for ``_authority_problems`` to reuse
-    (``None`` when the exact rules ran or a name is outside the TEI namespace)."""
-    root = tree.getroot()
-    facts = _passing_attributes(root)
-    if facts is None:
-        return _exact_rules(tree, path), None
-    machine, refs = facts
+def _rules(tree: etree._ElementTree, path: str, quick: _Quick | None) -> list[Problem]:
+    """The problems, given what :func:`_passing_attributes` found."""
+    if quick is None:
+        return _exact_rules(tree, path)
     out: list[Problem] = []
     fail = _failing(path, out)
+    root = tree.getroot()
     for el in root.iter(*_SOURCE_TAGS):
         _source_rules(el, fail)
-    _documents(root, machine, fail)
-    return out, refs
+    _documents(root, quick.machine, fail)
+    return out
 
 
 def _failing(path: str, out: list[Problem]):  # type: ignore[no-untyped-def]
@@ -563,11 +586,22 @@ _RESPS_BELOW = _xpath("descendant::*/@resp")
 _WHENS = _xpath("//*/@when")
 
 
-def _passing_attributes(root: etree._Element) -> tuple[bool, set[str] | None] | None:
+class _Quick(NamedTuple):
+    """What a passing document's attributes are: whether it has machine tags (a ``@resp``
+    below the root), the ``@ref`` values of its TEI names, whether it has a name outside the
+    TEI namespace (the authority check then looks at each name), its ``xml:id`` values and
+    its ``@resp`` values."""
+
+    machine: bool
+    refs: set[str]
+    foreign: bool
+    ids: list[str]
+    resps: set[str]
+
+
+def _passing_attributes(root: etree._Element) -> _Quick | None:
     """Proof that the rules on ``xml:id``, ``@ref``, ``@resp`` and ``@when`` and the empty-name
-    rule all pass, or ``None`` when one may fail. With that, whether the document has machine
-    tags (``@resp`` below the root) and the set of the names' ``@ref`` values (``None`` if a
-    name is outside the TEI namespace: the authority check then looks at each name).
+    rule all pass, with what it read (:class:`_Quick`), or ``None`` when one may fail.
 
     Each step mirrors :func:`_exact_rules`: ids all distinct (so an id names one element,
     and a ``@resp`` target is a respStmt or application exactly when its id is one of theirs);
@@ -604,7 +638,7 @@ def _passing_attributes(root: etree._Element) -> tuple[bool, set[str] | None] | 
                 return None
     if not all(when.translate(_DIGITS) in _ISO_SHAPES for when in set(_WHENS(root))):
         return None
-    return not _MACHINE.isdisjoint(below), None if foreign else refs
+    return _Quick(not _MACHINE.isdisjoint(below), refs, foreign, ids, resps)
 
 
 def _exact_rules(tree: etree._ElementTree, path: str) -> list[Problem]:

@@ -13,6 +13,12 @@ lxml's ISO Schematron skeleton builds an XPath location for every failed asserti
 preceding siblings, which makes a document with many failures quadratic (8,000 dangling refs:
 10 s); rules given with ``--schematron`` still run through lxml.
 
+The packaged RELAX NG decides a document whose rules pass through its *untyped* copy
+(``toolkit.untyped``): the values the rules have read (``xml:id``, ``@resp``, the names'
+``@ref``) are checked in Python against grammars narrower than their datatypes, and libxml2,
+which spends half its time on datatype checks, checks the rest without them. Any other
+document, and any doubt, goes to the packaged schema, which alone reports problems.
+
 The full TEI schema (``tei_all.rng``, TEI P5 4.3.0, CC-BY / BSD-2 by the TEI Consortium) ships in
 the package: ``--tei-all`` without a path uses it.
 """
@@ -339,6 +345,8 @@ def validate_files(
     same order. Should a worker process die, the files it had not returned are checked here.
     """
     relaxng(schema)
+    if schema is None and rules is None:
+        _untyped_relaxng()  # compiled before worker processes fork
     if rules is not None:
         schematron(rules)
     if authority is not None:

@@ -10,7 +10,7 @@ from lxml import etree
 from test_validate import AUTHORITY, CORPUS, TAGGED_BODY, base_document
 
 from toolkit.tei import parse_bytes
-from toolkit.untyped import NCNAMES, RNG, URI, URIS, XSD, untyped, values_hold
+from toolkit.untyped import ANY, LANGUAGE, NCNAMES, RNG, URI, URIS, XSD, untyped, values_hold
 from toolkit.validate import (
     Problem,
     _authority_file_problems,
@@ -26,6 +26,7 @@ from toolkit.validate import (
 )
 
 PATH = str(CORPUS / "tei" / "min.xml")
+XML = "{http://www.w3.org/XML/1998/namespace}"
 
 
 def _datatype(body: str) -> etree.RelaxNG:
@@ -41,6 +42,7 @@ LIBXML2 = {
     "ncname": _datatype('<data type="NCName"/>'),
     "uri": _datatype('<data type="anyURI"/>'),
     "uris": _datatype('<list><oneOrMore><data type="anyURI"/></oneOrMore></list>'),
+    "language": _datatype('<data type="language"/>'),
 }
 
 
@@ -52,7 +54,7 @@ def _accepts(kind: str, value: str) -> bool:
 
 def test_the_packaged_schema_is_untyped_where_python_reads_the_values():
     grammar = etree.fromstring(_packaged("toolkit.rng"))
-    copy, relaxed = untyped(grammar)
+    copy, relaxed, loose = untyped(grammar)
     assert relaxed == {
         "xml:id": {"ncname"},
         "resp": {"uris"},
@@ -72,10 +74,25 @@ def test_the_packaged_schema_is_untyped_where_python_reads_the_values():
     assert {"/@who", "/@target"} <= {item[item.index("/") :] for item in typed(copy)}
     assert grammar.find(f"{RNG}define[@name='pointers']/{RNG}list") is not None
     assert copy.find(f"{RNG}define[@name='pointers']/{RNG}list") is not None
+    # the names may have any attribute in the untyped schema; Python checks which
+    assert sorted(loose) == ["orgName", "persName", "placeName"]
+    xml_ns = "{http://www.w3.org/XML/1998/namespace}"
+    assert loose["persName"] == {
+        "type": {"main", "variant"},
+        f"{xml_ns}lang": LANGUAGE,
+        "rend": ANY,
+        "cert": {"high", "medium", "low", "unknown"},
+        "n": ANY,
+        "ref": ANY,
+        "resp": ANY,
+        f"{xml_ns}id": ANY,
+    }
+    assert loose["placeName"] == loose["orgName"] == loose["persName"]
 
 
-_ALPHABET = "aZ09._~!$&()*+,;=:@/?#%-' []{}|\\^`\"<>é"
+_ALPHABET = "aZ09._~!$&()*+,;=:@/?#%-' []{}|\\^`\"<>éHans"
 _STARTS = ["", "#", "auth:", "https://", "https://a.b/", "a:", "1a:", "//", "a://x:", ":", "a.b"]
+_STARTS += ["en", "zh-", "und-", "es-4"]
 _PIECE = st.tuples(st.sampled_from(_STARTS), st.text(_ALPHABET, max_size=6)).map("".join)
 
 
@@ -84,7 +101,12 @@ _PIECE = st.tuples(st.sampled_from(_STARTS), st.text(_ALPHABET, max_size=6)).map
 def test_the_narrower_grammars_imply_the_datatypes(value):
     """What the untyped route lets through, libxml2 accepts: a value matching the narrower
     grammar of a kind is valid for that datatype (the converse need not hold)."""
-    for kind, grammar in (("ncname", NCNAMES), ("uri", URI), ("uris", URIS)):
+    for kind, grammar in (
+        ("ncname", NCNAMES),
+        ("uri", URI),
+        ("uris", URIS),
+        ("language", LANGUAGE),
+    ):
         if grammar.fullmatch(value):
             assert _accepts(kind, value), (kind, value)
 
@@ -159,14 +181,56 @@ def test_a_schema_of_another_shape_is_not_untyped():
     assert untyped(included) is None
 
 
+def test_only_names_of_one_simple_shape_are_loose():
+    """A name is loose (any attribute in the untyped schema, checked in Python) only when its
+    attributes are all optional, each a value list, a language, text or read, and every
+    pattern of that name allows the same."""
+    rare = (
+        '<optional><attribute name="type"><choice><value>a</value></choice></attribute></optional>'
+    )
+    usual = "".join(
+        f'<optional><attribute name="{n}"><data type="NCName"/></attribute></optional>'
+        for n in ("ref", "resp", "xml:id")
+    )
+    usual = usual.replace('"ref"><data type="NCName"/>', '"ref"><data type="anyURI"/>')
+    usual = usual.replace('"resp"><data type="NCName"/>', '"resp"><data type="anyURI"/>')
+
+    def loose(*names: str) -> dict:
+        return untyped(_grammar(f'<element name="TEI">{"".join(names)}</element>'))[2]
+
+    name = f'<element name="persName">{rare}{usual}<text/></element>'
+    assert loose(name) == {"persName": {"type": {"a"}, "ref": ANY, "resp": ANY, f"{XML}id": ANY}}
+    required = name.replace(rare, '<attribute name="type"><text/></attribute>')
+    tokens = name.replace("<choice><value>a</value></choice>", '<data type="token"/>')
+    grouped = name.replace(
+        rare, f"<optional><group>{rare}{rare.replace('type', 'n')}</group></optional>"
+    )
+    other = f'<element name="persName">{usual}<text/></element>'
+    for odd in (required, tokens, grouped, name + other, name.replace("persName", "rs")):
+        assert loose(odd) == {}, odd
+
+
 def test_values_hold_only_when_every_value_matches():
-    relaxed = untyped(etree.fromstring(_packaged("toolkit.rng")))[1]
-    assert values_hold(relaxed, ["n1"], {"#toolkit-ner"}, {"auth:x", "#n1"})
-    assert values_hold(relaxed, [], set(), set())
-    assert not values_hold(relaxed, [""], set(), set())  # an empty id is no NCName
-    assert not values_hold(relaxed, ["n1", "né"], set(), set())
-    assert not values_hold(relaxed, ["n1"], {"#a  #b"}, set())
-    assert not values_hold(relaxed, ["n1"], set(), {"auth:x", "auth:a%20b"})
+    _, relaxed, loose = untyped(etree.fromstring(_packaged("toolkit.rng")))
+
+    def hold(ids=(), resps=(), refs=(), odd=()) -> bool:  # type: ignore[no-untyped-def]
+        read = {"xml:id": list(ids), "resp": set(resps), "ref": set(refs)}
+        return values_hold(relaxed, loose, read, [etree.fromstring(x) for x in odd])
+
+    assert hold(["n1"], {"#toolkit-ner"}, {"auth:x", "#n1"})
+    assert hold()
+    assert not hold([""])  # an empty id is no NCName
+    assert not hold(["n1", "né"])
+    assert not hold(["n1"], {"#a  #b"})
+    assert not hold(["n1"], refs={"auth:x", "auth:a%20b"})
+    tei = 'xmlns="http://www.tei-c.org/ns/1.0"'
+    assert hold(odd=[f'<persName {tei} type="main" xml:lang="zh-Hans" cert="low" n="1"/>'])
+    assert hold(odd=[f'<rs {tei} type="anything" foo="1"/>'])  # not loose: the schema checks
+    for attributes in ('type="other"', 'xml:lang="EN"', 'cert="certain"', 'foo="1"'):
+        assert not hold(odd=[f"<placeName {tei} {attributes}/>"]), attributes
+    assert not hold(odd=[f'<orgName {tei} xmlns:x="urn:x" x:n="1"/>'])
+    many = " ".join(f'a{i}="1"' for i in range(20))
+    assert not hold(odd=[f"<persName {tei} {many}/>"])
 
 
 def _packaged_route(data: bytes, path: str, authority: str | None) -> list[Problem]:
@@ -188,7 +252,7 @@ def _packaged_route(data: bytes, path: str, authority: str | None) -> list[Probl
 _ID = ["n3", "n4", "cand-person-x"] * 5 + ["né", "n·1", " n5", "1n", "n:1", "", "a b"]
 _URI_UNUSUAL = ["auth:a%20b", "https://h:80/x", "auth:é", "#", "a:b c"]
 _URI_BAD = ["#a#b", "%zz", "http://[", "::"]
-_URI = ["#n3", "auth:mao-zedong", "#cand-person-x", "auth:zhou-enlai"] * 5
+_URI = ["#toolkit-ner", "auth:mao-zedong", "#cand-person-x", "auth:zhou-enlai"] * 5
 _URI += _URI_UNUSUAL + _URI_BAD
 _RESP = ["#toolkit-ner", "#toolkit-authority"] * 5 + ["#toolkit-ner #toolkit-authority", "#"]
 _TYPE = ["persName", "placeName", "orgName"] * 5 + ["né", "a b", "1x", "a:b"]
@@ -202,11 +266,31 @@ def _attributes(pairs) -> str:  # type: ignore[no-untyped-def]
     return "".join(f' {key}="{value}"' for key, value in pairs if value is not None)
 
 
+# attributes a name may have besides a machine tag's three, good and bad
+_EXTRA = [
+    ("type", "main"),
+    ("type", "variant"),
+    ("type", "other"),
+    ("xml:lang", "en"),
+    ("xml:lang", "zh-Hans"),
+    ("xml:lang", "EN"),
+    ("xml:lang", "1"),
+    ("cert", "low"),
+    ("cert", " low"),
+    ("cert", "sure"),
+    ("n", "3"),
+    ("rend", "bold"),
+    ("foo", "1"),
+    ("x:n", "1"),
+]
+_UNIQUE = "(unique)"  # an id made unique in the document: the rules pass, often
 _NAME = st.tuples(
-    st.sampled_from(["persName", "placeName", "orgName"]),
-    _maybe(_URI),
-    _maybe(_RESP),
-    _maybe(_ID),
+    st.sampled_from(["persName", "placeName", "orgName", "rs"]),
+    st.one_of(st.none(), st.sampled_from(_URI[:8] * 3 + _URI)),
+    st.one_of(st.none(), st.sampled_from(_RESP)),
+    st.one_of(st.none(), st.sampled_from([_UNIQUE] * 20 + _ID)),
+    st.one_of(st.just([]), st.lists(st.sampled_from(_EXTRA), max_size=2, unique_by=lambda a: a[0])),
+    st.booleans(),  # the extra attributes first
 )
 _SPAN = st.tuples(
     _maybe(_TYPE), _maybe(_RESP), _maybe(_URI), _maybe(_URI), _maybe(_TYPE), _maybe(_ID)
@@ -216,10 +300,12 @@ _SPAN = st.tuples(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_NAME, max_size=6), st.lists(_SPAN, max_size=4), _maybe(_RESP))
 def test_the_untyped_route_decides_as_the_packaged_schema(names, spans, root_resp):
-    parts = [
-        f"<{tag}{_attributes([('ref', ref), ('resp', resp), ('xml:id', i)])}>N</{tag}>"
-        for tag, ref, resp, i in names
-    ]
+    parts = []
+    for n, (tag, ref, resp, i, extra, first) in enumerate(names):
+        usual = [("ref", ref), ("resp", resp), ("xml:id", f"u{n}" if i == _UNIQUE else i)]
+        attributes = _attributes(extra + usual if first else usual + extra)
+        space = ' xmlns:x="urn:x"' if any(key == "x:n" for key, _ in extra) else ""
+        parts.append(f"<{tag}{space}{attributes}>N</{tag}>")
     xml = base_document().replace(TAGGED_BODY, "<p>" + " and ".join(parts) + "</p>")
     if spans:
         group = "".join(
@@ -249,11 +335,19 @@ def test_the_usual_document_takes_the_untyped_route_and_near_misses_do_not():
     good = base_document()
     assert untyped_valid(good)
     valid_but_unusual = [
+        good.replace("<persName ", '<persName xml:lang="EN-1" ', 1),  # a language, not usual
         good.replace('xml:id="n2"', 'xml:id="né"'),
         good.replace("cand-person-x", "cand-pérson-x"),  # an id, and a ref to it
         good.replace("#toolkit-ner", "#toolkit·ner").replace('"toolkit-ner"', '"toolkit·ner"'),
     ]
+    names = good.replace("<persName ", '<persName xml:lang="zh-Hans" type="variant" ', 1)
+    assert untyped_valid(names)  # a name's other attributes are checked in Python
     refused = [
+        good.replace("<persName ", '<persName type="other" ', 1),
+        good.replace("<persName ", '<persName xml:lang="1x" ', 1),
+        good.replace("<persName ", '<persName cert="sure" ', 1),
+        good.replace("<persName ", '<persName foo="1" ', 1),
+        good.replace("<persName ", '<persName xmlns:x="urn:x" x:type="main" ', 1),
         good.replace('xml:id="n2"', 'xml:id="2n"'),
         good.replace("cand-person-x", "cand:person-x"),  # no NCName
         good.replace('ref="auth:mao-zedong"', 'ref="auth:%zz"'),

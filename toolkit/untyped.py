@@ -18,6 +18,12 @@ packaged one. Anything else (a value outside the narrower grammars, an invalid d
 checked against the packaged schema, which alone reports problems: the output is the same by
 construction.
 
+The names (:data:`LOOSE`) go further: in the untyped schema they may have any attribute, and
+the quick proof notes each name whose attributes are not a machine tag's three (``@ref``,
+``@resp``, ``xml:id``, all read); :func:`values_hold` checks that name's attributes against
+what the packaged schema allows it. libxml2 follows two states for every optional attribute
+present, so a machine tag's three cost it eight; a third of its remaining time went there.
+
 Which attributes are untyped is derived from the schema, not written down: an attribute pattern
 is untyped when its datatype is NCName, anyURI or the ``pointers`` list and every element it
 can belong to is one whose values are read (:data:`READ`): ``xml:id`` and ``@resp`` are read
@@ -61,16 +67,22 @@ KINDS = {
 NCNAMES = KINDS["ncname"]
 
 NAMES = frozenset({"persName", "placeName", "orgName", "rs"})
+# the elements whose attributes the quick proof looks at, one by one (the names)
+LOOSE = frozenset({"persName", "placeName", "orgName"})
 # where toolkit.validate's quick proof reads an attribute's values: on every element (None),
 # or on the elements of these names. (A proposal's @target and @ana are not read: reading them
 # with XPath costs more than libxml2's checks of them.)
 READ: dict[str, frozenset[str] | None] = {"xml:id": None, "resp": None, "ref": NAMES}
 
 
-def untyped(grammar: etree._Element) -> tuple[etree._Element, dict[str, frozenset[str]]] | None:
-    """A copy of ``grammar`` with the read attributes' datatypes made ``<text/>``, and for each
-    such attribute the kinds (``ncname``, ``uri``, ``uris``) its values must be checked as;
-    ``None`` when the grammar's shape is not one this can follow."""
+def untyped(
+    grammar: etree._Element,
+) -> tuple[etree._Element, dict[str, frozenset[str]], dict[str, dict[str, object]]] | None:
+    """A copy of ``grammar`` with the read attributes' datatypes made ``<text/>`` and the names'
+    attributes made any attributes; for each such read attribute the kinds (``ncname``,
+    ``uri``, ``uris``) its values must be checked as, and for each loose name the attributes
+    it may have (:func:`_loosen`); ``None`` when the grammar's shape is not one this can
+    follow."""
     grammar = etree.fromstring(etree.tostring(grammar))
     owners = _shape(grammar)
     if owners is None:
@@ -89,7 +101,165 @@ def untyped(grammar: etree._Element) -> tuple[etree._Element, dict[str, frozense
             attribute.remove(child)
         etree.SubElement(attribute, RNG + "text")
         relaxed[name].add(kind)
-    return grammar, {name: frozenset(kinds) for name, kinds in relaxed.items()}
+    loose = _loosen(grammar, defines, relaxed)
+    return grammar, {name: frozenset(kinds) for name, kinds in relaxed.items()}, loose
+
+
+ANY = "any"  # an attribute value that may be anything (or is checked as read, see READ)
+LANGUAGE = re.compile(r"[a-z]{2,3}(?:-(?:[A-Z]{2}|[0-9]{3}|[A-Z][a-z]{3}))?")  # en, zh-Hans
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+USUAL = ("ref", "resp", f"{{{XML_NS}}}id")  # a machine tag's attributes
+_ANY_ATTRIBUTES = "toolkit.untyped.anyAttributes"
+
+
+def _loosen(
+    grammar: etree._Element, defines: dict[str, etree._Element], relaxed: dict[str, set[str]]
+) -> dict[str, dict[str, object]]:
+    """Make the attributes of the names (:data:`LOOSE`) any attributes in the untyped schema,
+    and say which each may have with what values: the quick proof looks at every name, and
+    libxml2 follows two states for each optional attribute present (a machine tag's ``@ref``,
+    ``@resp`` and ``xml:id``: eight). Only a name whose attributes are all optional, each a
+    value list, a language, text, or read and checked as :data:`READ` says, for which a
+    machine tag's attributes are all read, and whose every pattern allows the same, is made
+    loose; the others keep their attributes."""
+    if _ANY_ATTRIBUTES in defines:
+        return {}
+    patterns: dict[str, list[tuple[etree._Element, list[etree._Element], dict[str, object]]]]
+    patterns = defaultdict(list)
+    for element in grammar.iter(RNG + "element"):
+        name = element.get("name")
+        if name not in LOOSE:
+            continue
+        attribute_only = []
+        allowed: dict[str, object] | None = {}
+        for child in element.iterchildren(RNG + "*"):
+            leaves = _optional_attributes(child, defines, set())
+            if leaves is None:
+                if _has_attributes(child, defines):
+                    allowed = None  # an attribute mixed with content: not followed
+                continue
+            attribute_only.append(child)
+            for leaf in leaves:
+                key, value = _clark(leaf), _values(leaf, defines)
+                if allowed is None or value is None or key is None or key in allowed:
+                    allowed = None
+                    break
+                allowed[key] = value
+        patterns[name].append((element, attribute_only, allowed))  # type: ignore[arg-type]
+    loose: dict[str, dict[str, object]] = {}
+    for name, found in patterns.items():
+        tables = [allowed for _, _, allowed in found]
+        first = tables[0]
+        if first is None or any(table != first for table in tables):
+            continue
+        if not all(first.get(key) == ANY for key in USUAL):
+            continue
+        if not all(attr in relaxed for attr in ("ref", "resp", "xml:id")):
+            continue
+        for element, attribute_only, _ in found:
+            at = list(element).index(attribute_only[0]) if attribute_only else 0
+            for child in attribute_only:
+                element.remove(child)
+            # through a define: libxml2 checks that faster than the same pattern written here
+            element.insert(at, etree.Element(RNG + "ref", name=_ANY_ATTRIBUTES))
+        loose[name] = first
+    if loose:
+        anything = etree.SubElement(grammar, RNG + "define", name=_ANY_ATTRIBUTES)
+        attribute = etree.SubElement(
+            etree.SubElement(anything, RNG + "zeroOrMore"), RNG + "attribute"
+        )
+        etree.SubElement(attribute, RNG + "anyName")
+        etree.SubElement(attribute, RNG + "text")
+    return loose
+
+
+def _optional_attributes(
+    node: etree._Element, defines: dict[str, etree._Element], seen: set[str]
+) -> list[etree._Element] | None:
+    """The attributes ``node`` consists of, each optional on its own (``optional`` holding one
+    ``attribute``, through refs and groups), or ``None`` when it holds anything else."""
+    local = node.tag[len(RNG) :]
+    children = list(node.iterchildren(RNG + "*"))
+    if local == "optional":
+        if len(children) == 1 and children[0].tag == RNG + "attribute":
+            return children
+        return None
+    if local == "ref":
+        name = node.get("name")
+        if name in seen or name not in defines:
+            return None
+        children = list(defines[name].iterchildren(RNG + "*"))
+        seen = seen | {name}
+    elif local != "group":
+        return None
+    leaves: list[etree._Element] = []
+    for child in children:
+        found = _optional_attributes(child, defines, seen)
+        if found is None:
+            return None
+        leaves += found
+    return leaves
+
+
+def _has_attributes(
+    node: etree._Element, defines: dict[str, etree._Element], seen: frozenset[str] = frozenset()
+) -> bool:
+    """Whether ``node`` gives the element it is in an attribute (not entering elements)."""
+    local = node.tag[len(RNG) :]
+    if local == "attribute":
+        return True
+    if local == "element":
+        return False
+    if local == "ref":
+        name = node.get("name")
+        if name in seen:
+            return False
+        if name not in defines:
+            return True  # not followed: assume the worst
+        return any(
+            _has_attributes(child, defines, seen | {name})
+            for child in defines[name].iterchildren(RNG + "*")
+        )
+    return any(_has_attributes(child, defines, seen) for child in node.iterchildren(RNG + "*"))
+
+
+def _clark(attribute: etree._Element) -> str | None:
+    """An attribute pattern's name as lxml spells it (``{ns}local``), or ``None``."""
+    name = attribute.get("name", "")
+    prefix, colon, local = name.rpartition(":")
+    if not colon:
+        return name
+    namespace = XML_NS if prefix == "xml" else attribute.nsmap.get(prefix)
+    return f"{{{namespace}}}{local}" if namespace else None
+
+
+def _values(attribute: etree._Element, defines: dict[str, etree._Element]) -> object | None:
+    """What an attribute pattern allows, as Python checks it: :data:`ANY` (text), a set of
+    values, :data:`LANGUAGE`; ``None`` for anything else."""
+    content = list(attribute.iterchildren(RNG + "*"))
+    seen: set[str] = set()
+    while len(content) == 1 and content[0].tag == RNG + "ref":
+        name = content[0].get("name")
+        if name in seen or name not in defines:
+            return None
+        seen.add(name)
+        content = list(defines[name].iterchildren(RNG + "*"))
+    if len(content) != 1:
+        return None
+    (only,) = content
+    if only.tag == RNG + "text":
+        return ANY
+    if only.tag == RNG + "choice":
+        values = list(only.iterchildren(RNG + "*"))
+        if values and all(
+            v.tag == RNG + "value" and v.get("type") in (None, "token") and not len(v)
+            for v in values
+        ):
+            return frozenset(v.text or "" for v in values)
+        return None
+    if _datatype(only) == "language":
+        return LANGUAGE
+    return None
 
 
 def _shape(grammar: etree._Element) -> dict[etree._Element, set[str | None]] | None:
@@ -171,17 +341,39 @@ def _datatype(node: etree._Element) -> str | None:
 
 
 def values_hold(
-    relaxed: dict[str, frozenset[str]], ids: list[str], resps: Iterable[str], refs: Iterable[str]
+    relaxed: dict[str, frozenset[str]],
+    loose: dict[str, dict[str, object]],
+    read: dict[str, Iterable[str]],
+    odd: Iterable[etree._Element],
 ) -> bool:
     """Whether every value the untyped schema leaves unchecked matches its narrower grammar:
-    the ``xml:id`` values (``ids``), the ``@resp`` values and the names' ``@ref`` values, as
-    the quick proof read them. One match per kind and attribute."""
-    values = {"xml:id": ids, "resp": resps, "ref": refs}
+    the values ``read`` by the quick proof (``xml:id``, ``resp``, ``ref``: one match per kind
+    and attribute), and the attributes of the names that are not a machine tag's three
+    (``odd``), each allowed on its name with its value."""
     for name, kinds in relaxed.items():
-        found = list(values[name])
+        found = list(read[name])
         if not found:
             continue
         joined = "\x00".join(found)
         if not all(KINDS[kind].fullmatch(joined) for kind in kinds):
             return False
+    for el in odd:
+        allowed = loose.get(etree.QName(el).localname)
+        if allowed is None:
+            continue
+        keys = el.keys()
+        if len(keys) > len(allowed):  # some key is not allowed (and a get per key is linear)
+            return False
+        for key in keys:
+            check = allowed.get(key)
+            if check is None:
+                return False
+            if check == ANY:
+                continue
+            value = el.get(key)
+            if isinstance(check, frozenset):
+                if value not in check:
+                    return False
+            elif check.fullmatch(value) is None:  # type: ignore[attr-defined]
+                return False
     return True

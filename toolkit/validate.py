@@ -16,8 +16,9 @@ preceding siblings, which makes a document with many failures quadratic (8,000 d
 The packaged RELAX NG decides a document whose rules pass through its *untyped* copy
 (``toolkit.untyped``): the values the rules have read (``xml:id``, ``@resp``, the names'
 ``@ref``) are checked in Python against grammars narrower than their datatypes, and libxml2,
-which spends half its time on datatype checks, checks the rest without them. Any other
-document, and any doubt, goes to the packaged schema, which alone reports problems.
+which spends half its time on datatype checks, checks the rest without them; the names'
+other attributes, seldom present, are checked in Python too. Any other document, and any
+doubt, goes to the packaged schema, which alone reports problems.
 
 The full TEI schema (``tei_all.rng``, TEI P5 4.3.0, CC-BY / BSD-2 by the TEI Consortium) ships in
 the package: ``--tei-all`` without a path uses it.
@@ -201,13 +202,13 @@ def _position(exc: TEIError) -> tuple[int, int]:
 
 
 @cache
-def _untyped_relaxng() -> tuple[etree.RelaxNG, dict[str, frozenset[str]]] | None:
-    """The packaged schema without the datatype checks made in Python (``toolkit.untyped``),
-    compiled once, with what it leaves unchecked."""
+def _untyped_relaxng() -> tuple[etree.RelaxNG, dict[str, frozenset[str]], dict] | None:
+    """The packaged schema without the checks made in Python (``toolkit.untyped``), compiled
+    once, with what it leaves unchecked."""
     from .untyped import untyped
 
     found = untyped(etree.fromstring(_packaged("toolkit.rng")))
-    return None if found is None else (etree.RelaxNG(found[0]), found[1])
+    return None if found is None else (etree.RelaxNG(found[0]), found[1], found[2])
 
 
 def _untyped_valid(tree: etree._ElementTree, quick: _Quick) -> bool:
@@ -219,8 +220,9 @@ def _untyped_valid(tree: etree._ElementTree, quick: _Quick) -> bool:
     untyped = _untyped_relaxng()
     if untyped is None:
         return False
-    schema, relaxed = untyped
-    return values_hold(relaxed, quick.ids, quick.resps, quick.refs) and schema.validate(tree)
+    schema, relaxed, loose = untyped
+    read = {"xml:id": quick.ids, "resp": quick.resps, "ref": quick.refs}
+    return values_hold(relaxed, loose, read, quick.odd) and schema.validate(tree)
 
 
 def _errors(schema: etree.RelaxNG, tree: etree._ElementTree) -> list:
@@ -481,6 +483,7 @@ def _jing(paths: list[Path], rng: str) -> list[Problem]:
 _NAME_TAGS = tuple(T + n for n in ("persName", "placeName", "orgName", "rs"))
 _ANY_NAME_TAGS = tuple("{*}" + n for n in ("persName", "placeName", "orgName", "rs"))
 _MACHINE = frozenset({"#toolkit-ner", "#toolkit-authority", "#toolkit-coref"})
+_MACHINE_TAG = ["ref", "resp", XML_ID]  # a machine tag's attributes, as the toolkit writes them
 # XPath number() as libxml2 reads it: XML whitespace, ASCII digits, an optional exponent whose
 # digits may be missing ("1e" is 1)
 _XPATH_NUMBER = re.compile(
@@ -597,14 +600,16 @@ _WHENS = _xpath("//*/@when")
 class _Quick(NamedTuple):
     """What a passing document's attributes are: whether it has machine tags (a ``@resp``
     below the root), the ``@ref`` values of its TEI names, whether it has a name outside the
-    TEI namespace (the authority check then looks at each name), its ``xml:id`` values and
-    its ``@resp`` values."""
+    TEI namespace (the authority check then looks at each name), its ``xml:id`` values, its
+    ``@resp`` values, and its TEI names with attributes other than a machine tag's (for
+    ``toolkit.untyped`` to check)."""
 
     machine: bool
     refs: set[str]
     foreign: bool
     ids: list[str]
     resps: set[str]
+    odd: list[etree._Element]  # TEI names with attributes other than ref, resp, xml:id
 
 
 def _passing_attributes(root: etree._Element) -> _Quick | None:
@@ -621,6 +626,7 @@ def _passing_attributes(root: etree._Element) -> _Quick | None:
     if len(known) != len(ids):
         return None
     refs: set[str] = set()
+    odd = []
     foreign = False
     for el in root.iter(*_ANY_NAME_TAGS):
         if el.tag not in _NAME_TAGS:
@@ -629,6 +635,8 @@ def _passing_attributes(root: etree._Element) -> _Quick | None:
         ref = el.get("ref")
         if ref is not None:
             refs.add(ref)
+        if el.keys() != _MACHINE_TAG:  # keys(): linear in the attributes, unlike items()
+            odd.append(el)
         if not (el.text and el.text.strip(_WS)) and _ns(_text(el)) == "":
             return None
     prefixes = {el.get("ident") for el in root.iter(T + "prefixDef")} - {None}
@@ -646,7 +654,7 @@ def _passing_attributes(root: etree._Element) -> _Quick | None:
                 return None
     if not all(when.translate(_DIGITS) in _ISO_SHAPES for when in set(_WHENS(root))):
         return None
-    return _Quick(not _MACHINE.isdisjoint(below), refs, foreign, ids, resps)
+    return _Quick(not _MACHINE.isdisjoint(below), refs, foreign, ids, resps, odd)
 
 
 def _exact_rules(tree: etree._ElementTree, path: str) -> list[Problem]:

@@ -22,7 +22,7 @@ The names (:data:`LOOSE`) go further: in the untyped schema they may have any at
 the quick proof notes each name whose attributes are not a machine tag's three (``@ref``,
 ``@resp``, ``xml:id``, all read); :func:`values_hold` checks that name's attributes against
 what the packaged schema allows it. libxml2 follows two states for every optional attribute
-present, so a machine tag's three cost it eight; a third of its remaining time went there.
+present, so a machine tag's three cost it eight; a quarter of its remaining time went there.
 
 Which attributes are untyped is derived from the schema, not written down: an attribute pattern
 is untyped when its datatype is NCName, anyURI or the ``pointers`` list and every element it

@@ -138,9 +138,11 @@ def size_benchmark() -> None:
     for n in (16_000, 32_000, 65_000):
         body = " ".join(f'<persName ref="#nowhere" xml:id="m{i}">Name</persName>' for i in range(n))
         data = xml.replace("<p>BODY</p>", f"<p>{body}</p>").encode()
-        t = time.perf_counter()
-        problems = validate_bytes(data, "big.xml")
-        elapsed = time.perf_counter() - t
+        elapsed = float("inf")
+        for _ in range(3):  # the best of three: a shared machine's noise only adds time
+            t = time.perf_counter()
+            problems = validate_bytes(data, "big.xml")
+            elapsed = min(elapsed, time.perf_counter() - t)
         per.append(elapsed / n)
         print(
             f"{n:6d} inline elements, {len(problems)} problems: {elapsed:.2f} s "

@@ -213,8 +213,8 @@ def _untyped_relaxng() -> tuple[etree.RelaxNG, dict[str, frozenset[str]], dict] 
 
 def _untyped_valid(tree: etree._ElementTree, quick: _Quick) -> bool:
     """Proof that a document whose rules pass is valid against the packaged schema: its
-    unchecked values match (one regular expression per distinct value) and it is valid against
-    the untyped schema. ``False`` says only that the packaged schema must decide."""
+    unchecked values match (one match per attribute) and it is valid against the untyped
+    schema. ``False`` says only that the packaged schema must decide."""
     from .untyped import values_hold
 
     untyped = _untyped_relaxng()

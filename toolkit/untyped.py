@@ -40,21 +40,22 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from .tei import TEI_NS, XML_ID, XML_NS
+
 RNG = "{http://relaxng.org/ns/structure/1.0}"
 XSD = "http://www.w3.org/2001/XMLSchema-datatypes"
-TEI_NS = "http://www.tei-c.org/ns/1.0"
 
 # Narrower than the datatypes as libxml2 checks them (tests/test_untyped.py holds each to
 # libxml2 on generated values): ASCII names; URIs with no percent escape, query or port.
 _NAME = r"[A-Za-z_][A-Za-z0-9._-]*"
-_PCHAR = r"[A-Za-z0-9._~!$&()*+,;=:@-]"
-_FRAGMENT = r"(?:#[A-Za-z0-9._~!$&()*+,;=:@/?-]*)?"
+_CHARS = "-A-Za-z0-9._~!$&()*+,;=@"  # unreserved and sub-delimiters, and @ ('-' first: literal)
+_FRAGMENT = rf"(?:#[{_CHARS}:/?]*)?"
 _URI = (
-    r"(?:#[A-Za-z0-9._~!$&()*+,;=:@/?-]*"  # a fragment: #id
+    rf"(?:#[{_CHARS}:/?]*"  # a fragment: #id
     r"|[A-Za-z][A-Za-z0-9+.-]*:"  # a scheme or prefix, then
-    r"(?://[A-Za-z0-9.-]*(?:/[A-Za-z0-9._~!$&()*+,;=:@/-]*)?"  # //host/path
-    rf"|(?:{_PCHAR}[A-Za-z0-9._~!$&()*+,;=:@/-]*)?){_FRAGMENT}"  # or a path not starting /
-    rf"|[A-Za-z0-9._~!$&()*+,;=@-]+(?:/[A-Za-z0-9._~!$&()*+,;=:@/-]*)?{_FRAGMENT})"  # relative
+    rf"(?://[A-Za-z0-9.-]*(?:/[{_CHARS}:/]*)?"  # //host/path
+    rf"|(?:[{_CHARS}:][{_CHARS}:/]*)?){_FRAGMENT}"  # or a path not starting /
+    rf"|[{_CHARS}]+(?:/[{_CHARS}:/]*)?{_FRAGMENT})"  # a relative path
 )
 URI = re.compile(_URI)
 URIS = re.compile(rf"{_URI}(?: {_URI})*")
@@ -107,8 +108,7 @@ def untyped(
 
 ANY = "any"  # an attribute value that may be anything (or is checked as read, see READ)
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-(?:[A-Z]{2}|[0-9]{3}|[A-Z][a-z]{3}))?")  # en, zh-Hans
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-USUAL = ("ref", "resp", f"{{{XML_NS}}}id")  # a machine tag's attributes
+MACHINE_TAG = ["ref", "resp", XML_ID]  # a machine tag's attributes, as the toolkit writes them
 _ANY_ATTRIBUTES = "toolkit.untyped.anyAttributes"
 
 
@@ -152,7 +152,7 @@ def _loosen(
         first = tables[0]
         if first is None or any(table != first for table in tables):
             continue
-        if not all(first.get(key) == ANY for key in USUAL):
+        if not all(first.get(key) == ANY for key in MACHINE_TAG):
             continue
         if not all(attr in relaxed for attr in ("ref", "resp", "xml:id")):
             continue
@@ -236,17 +236,9 @@ def _clark(attribute: etree._Element) -> str | None:
 def _values(attribute: etree._Element, defines: dict[str, etree._Element]) -> object | None:
     """What an attribute pattern allows, as Python checks it: :data:`ANY` (text), a set of
     values, :data:`LANGUAGE`; ``None`` for anything else."""
-    content = list(attribute.iterchildren(RNG + "*"))
-    seen: set[str] = set()
-    while len(content) == 1 and content[0].tag == RNG + "ref":
-        name = content[0].get("name")
-        if name in seen or name not in defines:
-            return None
-        seen.add(name)
-        content = list(defines[name].iterchildren(RNG + "*"))
-    if len(content) != 1:
+    only = _only(attribute, defines)
+    if only is None:
         return None
-    (only,) = content
     if only.tag == RNG + "text":
         return ANY
     if only.tag == RNG + "choice":
@@ -257,9 +249,7 @@ def _values(attribute: etree._Element, defines: dict[str, etree._Element]) -> ob
         ):
             return frozenset(v.text or "" for v in values)
         return None
-    if _datatype(only) == "language":
-        return LANGUAGE
-    return None
+    return LANGUAGE if _datatype(only) == "language" else None
 
 
 def _shape(grammar: etree._Element) -> dict[etree._Element, set[str | None]] | None:
@@ -311,20 +301,34 @@ def _shape(grammar: etree._Element) -> dict[etree._Element, set[str | None]] | N
 
 def _kind(attribute: etree._Element, defines: dict[str, etree._Element]) -> str | None:
     """``ncname``, ``uri`` or ``uris`` when the attribute's value is exactly that datatype."""
-    content = list(attribute.iterchildren(RNG + "*"))
-    if len(content) != 1:
+    only = _only(attribute, defines)
+    if only is None:
         return None
-    (only,) = content
-    if only.tag == RNG + "ref" and only.get("name") in defines:
-        body = list(defines[only.get("name")].iterchildren(RNG + "*"))
-        if len(body) == 1 and body[0].tag == RNG + "list":
-            inner = list(body[0].iterchildren(RNG + "*"))
-            if len(inner) == 1 and inner[0].tag == RNG + "oneOrMore":
-                data = list(inner[0].iterchildren(RNG + "*"))
-                if len(data) == 1 and _datatype(data[0]) == "anyURI":
-                    return "uris"
+    if only.tag == RNG + "list":
+        repeated = _only(only, defines)
+        if repeated is not None and repeated.tag == RNG + "oneOrMore":
+            data = _only(repeated, defines)
+            if data is not None and _datatype(data) == "anyURI":
+                return "uris"
         return None
     return {"NCName": "ncname", "anyURI": "uri"}.get(_datatype(only) or "")
+
+
+def _only(node: etree._Element, defines: dict[str, etree._Element]) -> etree._Element | None:
+    """The one pattern ``node`` holds, through refs (``None`` if it holds none or several)."""
+    seen: set[str] = set()
+    while True:
+        content = list(node.iterchildren(RNG + "*"))
+        if len(content) != 1:
+            return None
+        (node,) = content
+        if node.tag != RNG + "ref":
+            return node
+        name = node.get("name")
+        if name in seen or name not in defines:
+            return None
+        seen.add(name)
+        node = defines[name]
 
 
 def _datatype(node: etree._Element) -> str | None:

@@ -43,6 +43,7 @@ from lxml import etree, isoschematron
 from .errors import TEIError, ToolkitError
 from .files import read_file, read_inside
 from .tei import NS, XML_ID, T, parse_bytes
+from .untyped import MACHINE_TAG, untyped, values_hold
 
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 
@@ -205,8 +206,6 @@ def _position(exc: TEIError) -> tuple[int, int]:
 def _untyped_relaxng() -> tuple[etree.RelaxNG, dict[str, frozenset[str]], dict] | None:
     """The packaged schema without the checks made in Python (``toolkit.untyped``), compiled
     once, with what it leaves unchecked."""
-    from .untyped import untyped
-
     found = untyped(etree.fromstring(_packaged("toolkit.rng")))
     return None if found is None else (etree.RelaxNG(found[0]), found[1], found[2])
 
@@ -215,12 +214,10 @@ def _untyped_valid(tree: etree._ElementTree, quick: _Quick) -> bool:
     """Proof that a document whose rules pass is valid against the packaged schema: its
     unchecked values match (one match per attribute) and it is valid against the untyped
     schema. ``False`` says only that the packaged schema must decide."""
-    from .untyped import values_hold
-
-    untyped = _untyped_relaxng()
-    if untyped is None:
+    compiled = _untyped_relaxng()
+    if compiled is None:
         return False
-    schema, relaxed, loose = untyped
+    schema, relaxed, loose = compiled
     read = {"xml:id": quick.ids, "resp": quick.resps, "ref": quick.refs}
     return values_hold(relaxed, loose, read, quick.odd) and schema.validate(tree)
 
@@ -483,7 +480,6 @@ def _jing(paths: list[Path], rng: str) -> list[Problem]:
 _NAME_TAGS = tuple(T + n for n in ("persName", "placeName", "orgName", "rs"))
 _ANY_NAME_TAGS = tuple("{*}" + n for n in ("persName", "placeName", "orgName", "rs"))
 _MACHINE = frozenset({"#toolkit-ner", "#toolkit-authority", "#toolkit-coref"})
-_MACHINE_TAG = ["ref", "resp", XML_ID]  # a machine tag's attributes, as the toolkit writes them
 # XPath number() as libxml2 reads it: XML whitespace, ASCII digits, an optional exponent whose
 # digits may be missing ("1e" is 1)
 _XPATH_NUMBER = re.compile(
@@ -635,7 +631,7 @@ def _passing_attributes(root: etree._Element) -> _Quick | None:
         ref = el.get("ref")
         if ref is not None:
             refs.add(ref)
-        if el.keys() != _MACHINE_TAG:  # keys(): linear in the attributes, unlike items()
+        if el.keys() != MACHINE_TAG:  # keys(): linear in the attributes, unlike items()
             odd.append(el)
         if not (el.text and el.text.strip(_WS)) and _ns(_text(el)) == "":
             return None
